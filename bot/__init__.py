@@ -1,0 +1,1 @@
+"""Botox-for-chronic-migraine FAQ assistant: knowledge base, answers and Rasa glue."""

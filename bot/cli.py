@@ -1,0 +1,91 @@
+"""`faqbot`: the operator's command line (build, validate and load content)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import ROOT, Settings
+
+NLU_DIR = ROOT / "data" / "nlu"
+CLINC_TRAINING_FILE = NLU_DIR / "out_of_scope_clinc.yml"
+
+
+def _validate(settings: Settings) -> bool:
+    from bot.knowledge import read_knowledge, validate
+    from bot.nlu_data import count_by_intent, read_examples
+
+    kb = read_knowledge(settings.knowledge_dir)
+    problems = validate(kb, count_by_intent(read_examples([NLU_DIR])))
+    for problem in problems:
+        print(f"knowledge: {problem}", file=sys.stderr)
+    if not problems:
+        print(f"knowledge: {len(kb.topics)} topics, {len(kb.sources)} sources, all valid")
+    return not problems
+
+
+def _load(settings: Settings) -> None:
+    from bot.db import create_db_engine
+    from bot.knowledge import load_into_db, read_knowledge
+
+    engine = create_db_engine(settings.database_url)
+    try:
+        load_into_db(read_knowledge(settings.knowledge_dir), engine)
+    finally:
+        engine.dispose()
+    print(f"knowledge: loaded into {engine.url.render_as_string(hide_password=True)}")
+
+
+def _build_spacy(settings: Settings, force: bool) -> None:
+    from bot.nlp import build_spacy_model
+
+    if force or not (settings.spacy_model_dir / "meta.json").exists():
+        build_spacy_model(settings.spacy_model_dir)
+        print(f"spacy: pipeline written to {settings.spacy_model_dir}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="faqbot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("validate", help="check topics: sources, NLU examples, related topics")
+    commands.add_parser("load", help="validate, then load the knowledge base into DATABASE_URL")
+    spacy_cmd = commands.add_parser("build-spacy", help="write the project's spaCy pipeline")
+    spacy_cmd.add_argument("--force", action="store_true", help="rebuild even if present")
+    commands.add_parser("build-oos", help="regenerate the CLINC150 out-of-scope training file")
+    commands.add_parser("setup", help="build-spacy, validate and load")
+    nlu_cmd = commands.add_parser("eval-nlu", help="score a trained model on held-out NLU files")
+    nlu_cmd.add_argument("files", nargs="+", type=Path)
+    nlu_cmd.add_argument("--model", type=Path, default=ROOT / "models" / "faqbot.tar.gz")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+
+    if args.command == "build-oos":
+        from bot.clinc import write_training_file
+
+        count = write_training_file(settings.clinc_path, CLINC_TRAINING_FILE)
+        print(f"clinc150: {count} out-of-scope examples written to {CLINC_TRAINING_FILE}")
+        return 0
+    if args.command == "eval-nlu":
+        from bot.evaluation import predict_intents, score
+        from bot.nlu_data import read_examples
+
+        examples = read_examples(args.files)
+        predicted = predict_intents(args.model, [text for text, _ in examples])
+        print(score([(gold, p) for (_, gold), p in zip(examples, predicted)]).format())
+        return 0
+    if args.command == "build-spacy":
+        _build_spacy(settings, args.force)
+        return 0
+    if args.command == "setup":
+        _build_spacy(settings, force=False)
+    if not _validate(settings):
+        return 1
+    if args.command in ("load", "setup"):
+        _load(settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""SQLAlchemy models of the knowledge base and the unit-of-work helpers around them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, declarative_base, relationship, sessionmaker
+
+Base = declarative_base()
+
+
+class SourceRow(Base):
+    __tablename__ = "kb_sources"
+
+    id = sa.Column(sa.String(64), primary_key=True)
+    cite = sa.Column(sa.Text, nullable=False)
+    url = sa.Column(sa.Text, nullable=True)
+
+
+class TopicSourceRow(Base):
+    __tablename__ = "kb_topic_sources"
+
+    topic_id = sa.Column(sa.String(64), sa.ForeignKey("kb_topics.id"), primary_key=True)
+    source_id = sa.Column(sa.String(64), sa.ForeignKey("kb_sources.id"), primary_key=True)
+    position = sa.Column(sa.Integer, nullable=False)
+    source = relationship(SourceRow)
+
+
+class RelatedTopicRow(Base):
+    __tablename__ = "kb_related_topics"
+
+    topic_id = sa.Column(sa.String(64), sa.ForeignKey("kb_topics.id"), primary_key=True)
+    related_id = sa.Column(sa.String(64), sa.ForeignKey("kb_topics.id"), primary_key=True)
+    position = sa.Column(sa.Integer, nullable=False)
+    related = relationship("TopicRow", foreign_keys=[related_id])
+
+
+class TopicRow(Base):
+    __tablename__ = "kb_topics"
+
+    id = sa.Column(sa.String(64), primary_key=True)
+    title = sa.Column(sa.Text, nullable=False)
+    answer = sa.Column(sa.Text, nullable=False)
+    sources = relationship(
+        TopicSourceRow, order_by=TopicSourceRow.position, cascade="all, delete-orphan"
+    )
+    related = relationship(
+        RelatedTopicRow,
+        foreign_keys=[RelatedTopicRow.topic_id],
+        order_by=RelatedTopicRow.position,
+        cascade="all, delete-orphan",
+    )
+
+
+def create_db_engine(url: str) -> Engine:
+    """An engine for `url`; a SQLite file's folder is created so a fresh checkout just works."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    return sa.create_engine(url, pool_pre_ping=True, future=True)
+
+
+def create_schema(engine: Engine) -> None:
+    Base.metadata.create_all(engine)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error."""
+    session = sessionmaker(bind=engine, future=True)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,166 @@
+"""The curated knowledge base: read from YAML, validated, loaded into the database, read back."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import selectinload
+
+from bot.db import RelatedTopicRow, SourceRow, TopicRow, TopicSourceRow, create_schema, session_scope
+
+MIN_NLU_EXAMPLES = 25
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    cite: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    title: str
+    answer: str
+    sources: tuple[str, ...]
+    related: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    topics: tuple[Topic, ...]
+    sources: Mapping[str, Source]
+
+    @property
+    def topic_ids(self) -> tuple[str, ...]:
+        return tuple(topic.id for topic in self.topics)
+
+
+@dataclass(frozen=True)
+class RelatedTopic:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class TopicAnswer:
+    """What the bot needs to answer one topic, as stored in the database."""
+
+    id: str
+    title: str
+    answer: str
+    sources: tuple[Source, ...]
+    related: tuple[RelatedTopic, ...]
+
+
+class KnowledgeError(ValueError):
+    """The knowledge files cannot be read as a knowledge base."""
+
+
+def read_knowledge(directory: Path) -> KnowledgeBase:
+    """Reads `topics.yml` and `sources.yml` from `directory`."""
+    try:
+        topics_doc = yaml.safe_load((directory / "topics.yml").read_text(encoding="utf-8"))
+        sources_doc = yaml.safe_load((directory / "sources.yml").read_text(encoding="utf-8"))
+        sources = {
+            key: Source(id=key, cite=value["cite"], url=value.get("url"))
+            for key, value in sources_doc["sources"].items()
+        }
+        topics = tuple(
+            Topic(
+                id=entry["id"],
+                title=entry["title"],
+                answer=" ".join(entry["answer"].split()),
+                sources=tuple(entry.get("sources") or ()),
+                related=tuple(entry.get("related") or ()),
+            )
+            for entry in topics_doc["topics"]
+        )
+    except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError) as error:
+        raise KnowledgeError(f"cannot read the knowledge base in {directory}: {error!r}") from error
+    return KnowledgeBase(topics=topics, sources=sources)
+
+
+def validate(kb: KnowledgeBase, nlu_example_counts: Mapping[str, int]) -> list[str]:
+    """Every problem that would make an answer unsourced, unreachable or dangling."""
+    problems: list[str] = []
+    ids = kb.topic_ids
+    for duplicate in sorted({i for i in ids if ids.count(i) > 1}):
+        problems.append(f"topic '{duplicate}' is defined more than once")
+    for topic in kb.topics:
+        if not topic.answer.strip():
+            problems.append(f"topic '{topic.id}' has an empty answer")
+        if not topic.sources:
+            problems.append(f"topic '{topic.id}' has no source")
+        for source in topic.sources:
+            if source not in kb.sources:
+                problems.append(f"topic '{topic.id}' cites unknown source '{source}'")
+        if not 2 <= len(topic.related) <= 3:
+            problems.append(f"topic '{topic.id}' should have 2-3 related topics")
+        for related in topic.related:
+            if related not in ids:
+                problems.append(f"topic '{topic.id}' names unknown related topic '{related}'")
+            elif related == topic.id:
+                problems.append(f"topic '{topic.id}' names itself as related")
+        examples = nlu_example_counts.get(topic.id, 0)
+        if examples < MIN_NLU_EXAMPLES:
+            problems.append(
+                f"topic '{topic.id}' has {examples} NLU examples (at least {MIN_NLU_EXAMPLES})"
+            )
+    return problems
+
+
+def load_into_db(kb: KnowledgeBase, engine: Engine) -> None:
+    """Makes the database hold exactly `kb`; running it twice changes nothing."""
+    create_schema(engine)
+    with session_scope(engine) as session:
+        for table in (RelatedTopicRow, TopicSourceRow, TopicRow, SourceRow):
+            session.query(table).delete()
+        session.add_all(
+            SourceRow(id=source.id, cite=source.cite, url=source.url)
+            for source in kb.sources.values()
+        )
+        session.add_all(TopicRow(id=t.id, title=t.title, answer=t.answer) for t in kb.topics)
+        session.flush()
+        for topic in kb.topics:
+            session.add_all(
+                TopicSourceRow(topic_id=topic.id, source_id=source, position=position)
+                for position, source in enumerate(topic.sources)
+            )
+            session.add_all(
+                RelatedTopicRow(topic_id=topic.id, related_id=related, position=position)
+                for position, related in enumerate(topic.related)
+            )
+
+
+def fetch_topic(engine: Engine, topic_id: str) -> TopicAnswer | None:
+    """The stored answer for `topic_id`, or None when the database has no such topic."""
+    with session_scope(engine) as session:
+        row = (
+            session.query(TopicRow)
+            .options(
+                selectinload(TopicRow.sources).joinedload(TopicSourceRow.source),
+                selectinload(TopicRow.related).joinedload(RelatedTopicRow.related),
+            )
+            .filter(TopicRow.id == topic_id)
+            .one_or_none()
+        )
+        if row is None:
+            return None
+        return TopicAnswer(
+            id=row.id,
+            title=row.title,
+            answer=row.answer,
+            sources=tuple(
+                Source(id=link.source.id, cite=link.source.cite, url=link.source.url)
+                for link in row.sources
+            ),
+            related=tuple(
+                RelatedTopic(id=link.related.id, title=link.related.title) for link in row.related
+            ),
+        )

@@ -1,0 +1,117 @@
+"""Starts the action server and the Rasa server together; Ctrl-C stops both.
+
+Also used by the end-to-end tests, so they start the bot exactly as `make run` does."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.config import ROOT
+
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Ports:
+    rasa: int = 5005
+    actions: int = 5055
+
+
+def action_server_command(port: int) -> list[str]:
+    return [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)]
+
+
+def rasa_server_command(ports: Ports, endpoints: Path, extra: tuple[str, ...] = ()) -> list[str]:
+    return [
+        str(BIN / "rasa"), "run",
+        "--model", str(ROOT / "models"),
+        "--interface", "127.0.0.1",
+        "--port", str(ports.rasa),
+        "--endpoints", str(endpoints),
+        "--credentials", str(ROOT / "credentials.yml"),
+        *extra,
+    ]  # fmt: skip
+
+
+def endpoints_file(ports: Ports, target: Path) -> Path:
+    """endpoints.yml with the action server's port changed (the tests run on free ports)."""
+    text = (ROOT / "endpoints.yml").read_text(encoding="utf-8")
+    target.write_text(text.replace(":5055/", f":{ports.actions}/"), encoding="utf-8")
+    return target
+
+
+def server_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = {**os.environ, "SANIC_HOST": "127.0.0.1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    return {**env, **(extra or {})}
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float) -> float:
+    """Seconds until `url` answers; raises if the process dies or the time runs out."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[:3]} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return time.monotonic() - started
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.25)
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def stop(*processes: subprocess.Popen) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def main() -> int:
+    ports = Ports(
+        rasa=int(os.environ.get("RASA_PORT", "5005")),
+        actions=int(os.environ.get("ACTIONS_PORT", "5055")),
+    )
+    endpoints = endpoints_file(ports, ROOT / "var" / "endpoints.run.yml")
+    env = server_env()
+    actions = subprocess.Popen(action_server_command(ports.actions), cwd=ROOT, env=env)
+    rasa = subprocess.Popen(rasa_server_command(ports, endpoints), cwd=ROOT, env=env)
+    try:
+        wait_until_up(f"http://127.0.0.1:{ports.actions}/health", actions, timeout=120)
+        seconds = wait_until_up(f"http://127.0.0.1:{ports.rasa}/webhooks/rest/", rasa, 300)
+        print(
+            f"\nThe assistant is up ({seconds:.1f} s). Talk to it:\n"
+            f"  curl -s localhost:{ports.rasa}/webhooks/rest/webhook "
+            "-H 'Content-Type: application/json' "
+            "-d '{\"sender\": \"me\", \"message\": \"what is botox?\"}'\n"
+            "  or `make shell` for a chat in the terminal. Ctrl-C stops both servers.\n",
+            flush=True,
+        )
+        while actions.poll() is None and rasa.poll() is None:
+            time.sleep(0.5)
+        print("a server stopped; stopping the other", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    except (RuntimeError, TimeoutError) as error:
+        print(f"start-up failed: {error}", file=sys.stderr)
+        return 1
+    finally:
+        stop(rasa, actions)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

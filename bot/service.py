@@ -1,0 +1,36 @@
+"""What the actions call: one function per answer, with the database behind it."""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.answers import UNAVAILABLE, Reply, compose_answer
+from bot.config import Settings
+from bot.db import create_db_engine
+from bot.knowledge import fetch_topic
+
+logger = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=4)
+def engine_for(url: str) -> Engine:
+    """One engine (and connection pool) per database URL, created on first use."""
+    return create_db_engine(url)
+
+
+def answer_topic(topic_id: str, disclaimer: str, database_url: str | None = None) -> Reply:
+    """The composed answer for `topic_id`, or an honest apology when it cannot be read."""
+    url = database_url or Settings.from_env().database_url
+    try:
+        topic = fetch_topic(engine_for(url), topic_id)
+    except SQLAlchemyError as error:
+        logger.error("knowledge base unreachable: %s", type(error).__name__)
+        return UNAVAILABLE
+    if topic is None:
+        logger.error("topic %r is not in the knowledge base; run `faqbot load`", topic_id)
+        return UNAVAILABLE
+    return compose_answer(topic, disclaimer)

@@ -1,0 +1,44 @@
+"""The domain, rules and knowledge base agree with each other."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from bot.config import ROOT
+from bot.knowledge import KnowledgeBase
+
+DOMAIN: dict[str, Any] = yaml.safe_load((ROOT / "domain.yml").read_text())
+
+
+def test_every_topic_is_an_intent_with_a_rule_to_answer_it(kb: KnowledgeBase) -> None:
+    rules = yaml.safe_load((ROOT / "data" / "rules" / "faq.yml").read_text())["rules"]
+    answered = {
+        rule["steps"][0]["intent"]
+        for rule in rules
+        if rule["steps"][1] == {"action": "action_answer_topic"}
+    }
+    assert set(kb.topic_ids) <= set(DOMAIN["intents"])
+    assert answered == set(kb.topic_ids)
+
+
+def test_topic_menus_list_every_topic_with_its_title(kb: KnowledgeBase) -> None:
+    expected = [{"title": t.title, "payload": f"/{t.id}"} for t in kb.topics]
+    for response in ("utter_greet", "utter_capabilities", "utter_out_of_scope"):
+        assert DOMAIN["responses"][response][0]["buttons"] == expected, response
+
+
+def test_every_reply_from_the_domain_names_its_topic() -> None:
+    for name, variations in DOMAIN["responses"].items():
+        if name == "utter_disclaimer":
+            continue
+        for variation in variations:
+            assert variation["metadata"]["topic"], name
+
+
+def test_button_payloads_are_intents() -> None:
+    for variations in DOMAIN["responses"].values():
+        for variation in variations:
+            for button in variation.get("buttons", []):
+                assert button["payload"].lstrip("/") in DOMAIN["intents"]

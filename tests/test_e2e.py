@@ -1,0 +1,158 @@
+"""End to end: real Rasa server + real action server + a real database, over the REST channel."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import UserUttered
+
+from bot.config import ROOT
+from bot.db import create_db_engine
+from bot.knowledge import load_into_db, read_knowledge
+from bot.serve import BIN
+from bot.tracker_store import UrlSQLTrackerStore
+from tests.conftest import KNOWLEDGE_DIR
+from tests.e2e import RunningBot, start_bot
+
+pytestmark = pytest.mark.e2e
+
+DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
+DISCLAIMER = DOMAIN["responses"]["utter_disclaimer"][0]["text"]
+
+QUESTIONS = {
+    "what_is_botox": "isn't botox the wrinkle stuff? what actually is it",
+    "how_it_works": "how does botox stop migraines, what does it do to the nerves",
+    "procedure": "where on my head do they put the injections and how many are there",
+    "schedule": "how often would i need to go back for more injections",
+    "eligibility": "who is eligible to get botox for migraines",
+    "chronic_migraine": "what counts as chronic migraine",
+    "side_effects": "what are the side effects of botox for migraine",
+    "effectiveness": "does botox actually work for migraines",
+    "other_treatments": "what are the alternatives to botox",
+    "cost": "how much does botox for migraine cost",
+    "see_a_doctor": "which specialist should i see about getting botox",
+}
+
+
+@pytest.fixture(scope="module")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'faqbot.db'}"
+    engine = create_db_engine(url)
+    load_into_db(read_knowledge(KNOWLEDGE_DIR), engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="module")
+def bot(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[RunningBot]:
+    running = start_bot(tmp_path_factory.mktemp("servers"), database_url)
+    yield running
+    running.stop_all()
+
+
+@pytest.mark.parametrize("topic", list(QUESTIONS))
+def test_a_question_in_plain_words_gets_the_sourced_answer_with_disclaimer(
+    bot: RunningBot, topic: str
+) -> None:
+    [message] = bot.ask(f"e2e-{topic}", QUESTIONS[topic])
+    assert message["metadata"] == {"topic": topic}
+    assert "\n\nSource: " in message["text"]
+    assert message["text"].endswith(DISCLAIMER)
+    assert 2 <= len(message["buttons"]) <= 3
+
+
+def test_clicking_a_related_topic_answers_that_topic(bot: RunningBot) -> None:
+    [answer] = bot.ask("e2e-click", QUESTIONS["procedure"])
+    button = answer["buttons"][0]
+    [followup] = bot.ask("e2e-click", button["payload"])
+    assert followup["metadata"]["topic"] == button["payload"].lstrip("/")
+    assert followup["text"].endswith(DISCLAIMER)
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("hello", "greet"),
+        ("are you a real person?", "bot_challenge"),
+        ("what can you help me with", "capabilities"),
+        ("thanks a lot", "thank"),
+        ("bye", "goodbye"),
+    ],
+)
+def test_small_talk_is_handled(bot: RunningBot, text: str, topic: str) -> None:
+    messages = bot.ask("e2e-chat", text)
+    assert [m["metadata"]["topic"] for m in messages] == [topic]
+
+
+def test_a_question_from_another_domain_gets_the_honest_fallback(bot: RunningBot) -> None:
+    [message] = bot.ask("e2e-oos", "can you book me a table for two at an italian place")
+    assert message["metadata"] == {"topic": "out_of_scope"}
+    assert message["text"].startswith("Sorry, I can only help with")
+    assert len(message["buttons"]) == 11
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\x00\x01\x02"])
+def test_an_empty_message_gets_a_prompt(bot: RunningBot, text: str) -> None:
+    [message] = bot.ask("e2e-empty", text)
+    assert message["metadata"] == {"topic": "empty"}
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ("not json", 400),
+        ('["a list"]', 400),
+        ('{"sender": "x"}', 400),
+        ('{"message": "hi"}', 400),
+        ('{"sender": "x", "message": 42}', 400),
+        (json.dumps({"sender": "x", "message": "a" * 100_000}), 413),
+    ],
+)
+def test_malformed_requests_get_a_clear_4xx_and_the_server_keeps_serving(
+    bot: RunningBot, body: str, status: int
+) -> None:
+    code, answer = bot.post(body)
+    assert code == status
+    assert "error" in answer
+    assert bot.ask("e2e-after-bad", "hello")[0]["metadata"]["topic"] == "greet"
+
+
+def test_an_edited_answer_shows_after_reloading_content_without_retraining(
+    bot: RunningBot, database_url: str, tmp_path: Path
+) -> None:
+    shutil.copytree(KNOWLEDGE_DIR, tmp_path / "kb")
+    topics = tmp_path / "kb" / "topics.yml"
+    edited = "Edited for the test: costs vary, ask your provider."
+    doc = yaml.safe_load(topics.read_text())
+    next(t for t in doc["topics"] if t["id"] == "cost")["answer"] = edited
+    topics.write_text(yaml.safe_dump(doc))
+    env = {**bot.env, "KNOWLEDGE_DIR": str(tmp_path / "kb")}
+    try:
+        subprocess.run([str(BIN / "faqbot"), "load"], env=env, check=True, cwd=ROOT)
+        [message] = bot.ask("e2e-edit", QUESTIONS["cost"])
+        assert message["text"].startswith(edited)
+    finally:
+        subprocess.run([str(BIN / "faqbot"), "load"], env=bot.env, check=True, cwd=ROOT)
+    [message] = bot.ask("e2e-edit", QUESTIONS["cost"])
+    assert not message["text"].startswith(edited)
+
+
+def test_a_restart_keeps_the_conversation(bot: RunningBot, database_url: str) -> None:
+    bot.ask("e2e-restart", QUESTIONS["what_is_botox"])
+    bot.stop("rasa")
+    bot.start_rasa()
+    [message] = bot.ask("e2e-restart", QUESTIONS["cost"])
+    assert message["metadata"]["topic"] == "cost"
+    store = UrlSQLTrackerStore(Domain.load(str(ROOT / "domain.yml")), host=database_url)
+    tracker = asyncio.run(store.retrieve("e2e-restart"))
+    assert tracker is not None
+    said = [e.text for e in tracker.events if isinstance(e, UserUttered)]
+    assert said == [QUESTIONS["what_is_botox"], QUESTIONS["cost"]]

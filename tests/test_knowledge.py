@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy.engine import Engine
+
+from bot.db import TopicRow, session_scope
+from bot.knowledge import (
+    KnowledgeBase,
+    KnowledgeError,
+    fetch_topic,
+    load_into_db,
+    read_knowledge,
+    validate,
+)
+from tests.conftest import KNOWLEDGE_DIR
+
+TOPIC_IDS = (
+    "what_is_botox how_it_works procedure schedule eligibility chronic_migraine side_effects "
+    "effectiveness other_treatments cost see_a_doctor"
+).split()
+ENOUGH = {topic: 30 for topic in TOPIC_IDS}
+
+
+def test_the_knowledge_base_has_exactly_the_contract_topics(kb: KnowledgeBase) -> None:
+    assert list(kb.topic_ids) == TOPIC_IDS
+
+
+def test_the_shipped_knowledge_base_is_valid(kb: KnowledgeBase) -> None:
+    assert validate(kb, ENOUGH) == []
+
+
+def test_every_answer_starts_from_the_article_or_cites_a_listed_source(kb: KnowledgeBase) -> None:
+    facts = (KNOWLEDGE_DIR.parents[2] / "shared" / "content" / "facts.md").read_text()
+    for topic in kb.topics:
+        for source in topic.sources:
+            assert source in kb.sources
+    # Every non-article source names something facts.md gives as a source.
+    for source in kb.sources.values():
+        if source.id != "article":
+            first_word = source.cite.split()[0].strip('"(').rstrip(",")
+            assert first_word in facts, source
+
+
+def _with_topic(kb: KnowledgeBase, topic_id: str, **changes: object) -> KnowledgeBase:
+    topics = tuple(
+        dataclasses.replace(t, **changes) if t.id == topic_id else t  # type: ignore[arg-type]
+        for t in kb.topics
+    )
+    return dataclasses.replace(kb, topics=topics)
+
+
+def test_validation_rejects_a_topic_without_a_source(kb: KnowledgeBase) -> None:
+    broken = _with_topic(kb, "cost", sources=())
+    assert validate(broken, ENOUGH) == ["topic 'cost' has no source"]
+
+
+def test_validation_rejects_an_unknown_source(kb: KnowledgeBase) -> None:
+    broken = _with_topic(kb, "cost", sources=("nice_ta260", "a_blog"))
+    assert validate(broken, ENOUGH) == ["topic 'cost' cites unknown source 'a_blog'"]
+
+
+def test_validation_rejects_an_unknown_related_topic(kb: KnowledgeBase) -> None:
+    broken = _with_topic(kb, "cost", related=("eligibility", "pricing"))
+    assert validate(broken, ENOUGH) == ["topic 'cost' names unknown related topic 'pricing'"]
+
+
+def test_validation_rejects_a_topic_with_too_few_nlu_examples(kb: KnowledgeBase) -> None:
+    problems = validate(kb, {**ENOUGH, "schedule": 24})
+    assert problems == ["topic 'schedule' has 24 NLU examples (at least 25)"]
+
+
+def test_the_validate_command_fails_on_a_broken_knowledge_base(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    shutil.copytree(KNOWLEDGE_DIR, tmp_path / "kb")
+    doc = yaml.safe_load((tmp_path / "kb" / "topics.yml").read_text())
+    doc["topics"][0]["sources"] = []
+    (tmp_path / "kb" / "topics.yml").write_text(yaml.safe_dump(doc))
+    monkeypatch.setenv("KNOWLEDGE_DIR", str(tmp_path / "kb"))
+    assert main(["validate"]) == 1
+    assert "topic 'what_is_botox' has no source" in capsys.readouterr().err
+
+
+def test_unreadable_knowledge_gives_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "topics.yml").write_text("topics: [unclosed")
+    with pytest.raises(KnowledgeError, match="cannot read the knowledge base"):
+        read_knowledge(tmp_path)
+
+
+def test_loading_twice_keeps_one_copy_and_reads_back_in_order(
+    kb: KnowledgeBase, engine: Engine
+) -> None:
+    load_into_db(kb, engine)
+    load_into_db(kb, engine)
+    with session_scope(engine) as session:
+        assert session.query(TopicRow).count() == len(TOPIC_IDS)
+    cost = fetch_topic(engine, "cost")
+    assert cost is not None
+    original = next(t for t in kb.topics if t.id == "cost")
+    assert cost.answer == original.answer
+    assert [s.id for s in cost.sources] == list(original.sources)
+    assert [r.id for r in cost.related] == list(original.related)
+    assert cost.related[0].title == next(t.title for t in kb.topics if t.id == original.related[0])
+
+
+def test_an_edited_answer_replaces_the_stored_one(kb: KnowledgeBase, engine: Engine) -> None:
+    load_into_db(kb, engine)
+    load_into_db(_with_topic(kb, "cost", answer="Edited cost answer."), engine)
+    cost = fetch_topic(engine, "cost")
+    assert cost is not None and cost.answer == "Edited cost answer."
+
+
+def test_an_unknown_topic_reads_as_none(kb: KnowledgeBase, engine: Engine) -> None:
+    load_into_db(kb, engine)
+    assert fetch_topic(engine, "weather") is None
