@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.answers import disclaimer_from_domain
-from bot.service import answer_topic
+from bot.service import answer_topic, clarify
 
 
 class ActionAnswerTopic(Action):
@@ -23,4 +23,21 @@ class ActionAnswerTopic(Action):
         topic_id = (tracker.latest_message.get("intent") or {}).get("name") or ""
         reply = answer_topic(topic_id, disclaimer_from_domain(domain))
         dispatcher.utter_message(text=reply.text, buttons=reply.buttons, topic=reply.topic)
+        return []
+
+
+class ActionHandleFallback(Action):
+    """Low or split confidence: offer the two closest topics, else say what the bot can do."""
+
+    def name(self) -> str:
+        return "action_handle_fallback"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        reply = clarify(tracker.latest_message.get("intent_ranking") or [])
+        if reply is None:
+            dispatcher.utter_message(response="utter_out_of_scope")
+        else:
+            dispatcher.utter_message(text=reply.text, buttons=reply.buttons, topic=reply.topic)
         return []

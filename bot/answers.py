@@ -50,6 +50,6 @@ UNAVAILABLE = Reply(
 
 EMPTY_MESSAGE = Reply(
     text="I didn't get a question there. Type a question about Botox for chronic migraine, "
-    "for example: \"What is Botox?\" or \"What are the side effects?\"",
+    'for example: "What is Botox?" or "What are the side effects?"',
     topic="empty",
 )

@@ -73,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         examples = read_examples(args.files)
         predicted = predict_intents(args.model, [text for text, _ in examples])
-        print(score([(gold, p) for (_, gold), p in zip(examples, predicted)]).format())
+        print(score([(gold, p) for (_, gold), p in zip(examples, predicted, strict=True)]).format())
         return 0
     if args.command == "build-spacy":
         _build_spacy(settings, args.force)

@@ -9,6 +9,7 @@ choice is measured too without retraining. Prints markdown tables.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import subprocess
 import sys
@@ -167,6 +168,11 @@ def figures(row: Row) -> list[str]:
 
 
 def main() -> None:
+    from rasa.utils.log_utils import configure_structlog
+
+    # Unconfigured, Rasa's structured logs print every parse to stdout, which holds the tables.
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    configure_structlog(logging.WARNING)
     examples = read_examples(HELDOUT)
     texts = [text for text, _ in examples]
     gold = [intent for _, intent in examples]

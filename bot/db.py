@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, declarative_base, relationship, sessionmaker
 
-Base = declarative_base()
+Base: Any = declarative_base()  # typed Any: SQLAlchemy 1.4 ships no mypy-visible base
 
 
 class SourceRow(Base):

@@ -10,7 +10,14 @@ import yaml
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import selectinload
 
-from bot.db import RelatedTopicRow, SourceRow, TopicRow, TopicSourceRow, create_schema, session_scope
+from bot.db import (
+    RelatedTopicRow,
+    SourceRow,
+    TopicRow,
+    TopicSourceRow,
+    create_schema,
+    session_scope,
+)
 
 MIN_NLU_EXAMPLES = 25
 
@@ -164,3 +171,9 @@ def fetch_topic(engine: Engine, topic_id: str) -> TopicAnswer | None:
                 RelatedTopic(id=link.related.id, title=link.related.title) for link in row.related
             ),
         )
+
+
+def topic_titles(engine: Engine) -> dict[str, str]:
+    """Every stored topic's title by id."""
+    with session_scope(engine) as session:
+        return {row.id: row.title for row in session.query(TopicRow.id, TopicRow.title)}

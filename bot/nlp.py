@@ -57,13 +57,14 @@ DOMAIN_TERMS: dict[str, tuple[str, ...]] = {
 
 
 # The lookup table has no part of speech, so it lemmatises some common words as nouns ("does" ->
-# "doe") or oddly ("worse" -> "wrong"); these fixes are saved into the pipeline's own table.
+# "doe") or oddly ("worse" -> "wrong", "worst" -> "bad", which would make "worst headache" look like
+# "bad headache"); these fixes are saved into the pipeline's own table.
 LEMMA_FIXES: dict[str, str] = {
     "does": "do",
     "Does": "do",
     "doing": "do",
-    "worse": "bad",
-    "worst": "bad",
+    "worse": "worse",
+    "worst": "worst",
     "lasts": "last",
     "lasting": "last",
     "injections": "injection",
@@ -86,10 +87,12 @@ def build_pipeline() -> Any:
     import spacy
 
     nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-    ruler = nlp.add_pipe("entity_ruler")
+    ruler: Any = nlp.add_pipe("entity_ruler")
     nlp.initialize()  # loads the lookup table; it also clears the ruler, so patterns come after
-    table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+    lemmatizer: Any = nlp.get_pipe("lemmatizer")
+    table = lemmatizer.lookups.get_table("lemma_lookup")
     for word, lemma in LEMMA_FIXES.items():
         table[word] = lemma
     ruler.add_patterns(entity_patterns())

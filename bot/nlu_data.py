@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from unicodedata import category
 
 import yaml
-from unicodedata import category
 
 
 def read_examples(paths: Iterable[Path]) -> list[tuple[str, str]]:

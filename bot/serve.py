@@ -4,16 +4,19 @@ Also used by the end-to-end tests, so they start the bot exactly as `make run` d
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bot.config import ROOT
 
@@ -60,7 +63,7 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float) -> float:
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if process.poll() is not None:
-            raise RuntimeError(f"{process.args[:3]} exited with {process.returncode}")
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return time.monotonic() - started
@@ -80,6 +83,82 @@ def stop(*processes: subprocess.Popen) -> None:
             process.kill()
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class BotServers:
+    """The action server and the Rasa server as child processes, plus a REST client."""
+
+    workdir: Path
+    env: dict[str, str]
+    ports: Ports = field(default_factory=lambda: Ports(rasa=free_port(), actions=free_port()))
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.rasa}"
+
+    def start_actions(self) -> None:
+        log = (self.workdir / "actions.log").open("ab")
+        self.processes["actions"] = subprocess.Popen(
+            action_server_command(self.ports.actions), cwd=ROOT, env=self.env,
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        wait_until_up(
+            f"http://127.0.0.1:{self.ports.actions}/health", self.processes["actions"], 120
+        )
+
+    def start_rasa(self) -> None:
+        endpoints = endpoints_file(self.ports, self.workdir / "endpoints.yml")
+        log = (self.workdir / "rasa.log").open("ab")
+        self.processes["rasa"] = subprocess.Popen(
+            rasa_server_command(self.ports, endpoints), cwd=ROOT, env=self.env,
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        wait_until_up(f"{self.url}/webhooks/rest/", self.processes["rasa"], 300)
+
+    def stop(self, name: str) -> None:
+        stop(self.processes.pop(name))
+
+    def stop_all(self) -> None:
+        stop(*self.processes.values())
+        self.processes.clear()
+
+    def post(self, body: bytes | str) -> tuple[int, Any]:
+        data = body.encode() if isinstance(body, str) else body
+        request = urllib.request.Request(
+            f"{self.url}/webhooks/rest/webhook", data=data,
+            headers={"Content-Type": "application/json"},
+        )  # fmt: skip
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+    def ask(self, sender: str, text: str) -> list[dict[str, Any]]:
+        status, messages = self.post(json.dumps({"sender": sender, "message": text}))
+        if status != 200:
+            raise RuntimeError(f"the bot answered {status}: {messages}")
+        return list(messages)
+
+
+def start_bot(workdir: Path, database_url: str) -> BotServers:
+    """Both servers up on free ports, using `database_url`; stopped again if either fails."""
+    bot = BotServers(workdir=workdir, env=server_env({"DATABASE_URL": database_url}))
+    try:
+        bot.start_actions()
+        bot.start_rasa()
+    except BaseException:
+        bot.stop_all()
+        raise
+    return bot
+
+
 def main() -> int:
     ports = Ports(
         rasa=int(os.environ.get("RASA_PORT", "5005")),
@@ -96,7 +175,7 @@ def main() -> int:
             f"\nThe assistant is up ({seconds:.1f} s). Talk to it:\n"
             f"  curl -s localhost:{ports.rasa}/webhooks/rest/webhook "
             "-H 'Content-Type: application/json' "
-            "-d '{\"sender\": \"me\", \"message\": \"what is botox?\"}'\n"
+            '-d \'{"sender": "me", "message": "what is botox?"}\'\n'
             "  or `make shell` for a chat in the terminal. Ctrl-C stops both servers.\n",
             flush=True,
         )

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.answers import UNAVAILABLE, Reply, compose_answer
+from bot.answers import UNAVAILABLE, Reply, compose_answer, topic_button
 from bot.config import Settings
 from bot.db import create_db_engine
-from bot.knowledge import fetch_topic
+from bot.fallback import clarify_candidates
+from bot.knowledge import fetch_topic, topic_titles
 
 logger = logging.getLogger(__name__)
 
@@ -34,3 +36,21 @@ def answer_topic(topic_id: str, disclaimer: str, database_url: str | None = None
         logger.error("topic %r is not in the knowledge base; run `faqbot load`", topic_id)
         return UNAVAILABLE
     return compose_answer(topic, disclaimer)
+
+
+def clarify(ranking: list[dict[str, Any]], database_url: str | None = None) -> Reply | None:
+    """ "Did you mean ...?" with the two closest topics, or None for the out-of-scope reply."""
+    url = database_url or Settings.from_env().database_url
+    try:
+        titles = topic_titles(engine_for(url))
+    except SQLAlchemyError as error:
+        logger.error("knowledge base unreachable: %s", type(error).__name__)
+        return None
+    candidates = clarify_candidates(ranking, titles)
+    if not candidates:
+        return None
+    return Reply(
+        text="I'm not sure which of these you mean. Did you mean:",
+        topic="clarify",
+        buttons=[topic_button(topic, titles[topic]) for topic in candidates],
+    )

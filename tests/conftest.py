@@ -12,10 +12,23 @@ from sqlalchemy.engine import Engine
 
 from bot.config import ROOT
 from bot.db import create_db_engine
-from bot.knowledge import KnowledgeBase, read_knowledge
+from bot.knowledge import KnowledgeBase, load_into_db, read_knowledge
+from bot.serve import BotServers, start_bot
 
 KNOWLEDGE_DIR = ROOT / "data" / "knowledge"
 POSTGRES_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture(scope="session")
+def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotServers]:
+    """The real action server and Rasa server (trained model in models/) on a fresh database."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'faqbot.db'}"
+    engine = create_db_engine(url)
+    load_into_db(read_knowledge(KNOWLEDGE_DIR), engine)
+    engine.dispose()
+    running = start_bot(tmp_path_factory.mktemp("servers"), url)
+    yield running
+    running.stop_all()
 
 
 @pytest.fixture

@@ -67,7 +67,9 @@ def test_a_dead_database_gets_an_apology_not_a_crash(
     assert "can't reach my information" in message["text"]
 
 
-def test_an_empty_database_gets_an_apology(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_empty_database_gets_an_apology(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
     create_db_engine(sqlite_url).dispose()
     [message], _ = run(ActionAnswerTopic(), tracker_after("cost"))

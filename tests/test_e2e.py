@@ -6,7 +6,6 @@ import asyncio
 import json
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,12 +14,9 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import UserUttered
 
 from bot.config import ROOT
-from bot.db import create_db_engine
-from bot.knowledge import load_into_db, read_knowledge
-from bot.serve import BIN
+from bot.serve import BIN, BotServers
 from bot.tracker_store import UrlSQLTrackerStore
 from tests.conftest import KNOWLEDGE_DIR
-from tests.e2e import RunningBot, start_bot
 
 pytestmark = pytest.mark.e2e
 
@@ -42,25 +38,9 @@ QUESTIONS = {
 }
 
 
-@pytest.fixture(scope="module")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'faqbot.db'}"
-    engine = create_db_engine(url)
-    load_into_db(read_knowledge(KNOWLEDGE_DIR), engine)
-    engine.dispose()
-    return url
-
-
-@pytest.fixture(scope="module")
-def bot(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[RunningBot]:
-    running = start_bot(tmp_path_factory.mktemp("servers"), database_url)
-    yield running
-    running.stop_all()
-
-
 @pytest.mark.parametrize("topic", list(QUESTIONS))
 def test_a_question_in_plain_words_gets_the_sourced_answer_with_disclaimer(
-    bot: RunningBot, topic: str
+    bot: BotServers, topic: str
 ) -> None:
     [message] = bot.ask(f"e2e-{topic}", QUESTIONS[topic])
     assert message["metadata"] == {"topic": topic}
@@ -69,7 +49,7 @@ def test_a_question_in_plain_words_gets_the_sourced_answer_with_disclaimer(
     assert 2 <= len(message["buttons"]) <= 3
 
 
-def test_clicking_a_related_topic_answers_that_topic(bot: RunningBot) -> None:
+def test_clicking_a_related_topic_answers_that_topic(bot: BotServers) -> None:
     [answer] = bot.ask("e2e-click", QUESTIONS["procedure"])
     button = answer["buttons"][0]
     [followup] = bot.ask("e2e-click", button["payload"])
@@ -87,12 +67,12 @@ def test_clicking_a_related_topic_answers_that_topic(bot: RunningBot) -> None:
         ("bye", "goodbye"),
     ],
 )
-def test_small_talk_is_handled(bot: RunningBot, text: str, topic: str) -> None:
+def test_small_talk_is_handled(bot: BotServers, text: str, topic: str) -> None:
     messages = bot.ask("e2e-chat", text)
     assert [m["metadata"]["topic"] for m in messages] == [topic]
 
 
-def test_a_question_from_another_domain_gets_the_honest_fallback(bot: RunningBot) -> None:
+def test_a_question_from_another_domain_gets_the_honest_fallback(bot: BotServers) -> None:
     [message] = bot.ask("e2e-oos", "can you book me a table for two at an italian place")
     assert message["metadata"] == {"topic": "out_of_scope"}
     assert message["text"].startswith("Sorry, I can only help with")
@@ -100,7 +80,7 @@ def test_a_question_from_another_domain_gets_the_honest_fallback(bot: RunningBot
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\x00\x01\x02"])
-def test_an_empty_message_gets_a_prompt(bot: RunningBot, text: str) -> None:
+def test_an_empty_message_gets_a_prompt(bot: BotServers, text: str) -> None:
     [message] = bot.ask("e2e-empty", text)
     assert message["metadata"] == {"topic": "empty"}
 
@@ -117,7 +97,7 @@ def test_an_empty_message_gets_a_prompt(bot: RunningBot, text: str) -> None:
     ],
 )
 def test_malformed_requests_get_a_clear_4xx_and_the_server_keeps_serving(
-    bot: RunningBot, body: str, status: int
+    bot: BotServers, body: str, status: int
 ) -> None:
     code, answer = bot.post(body)
     assert code == status
@@ -126,7 +106,7 @@ def test_malformed_requests_get_a_clear_4xx_and_the_server_keeps_serving(
 
 
 def test_an_edited_answer_shows_after_reloading_content_without_retraining(
-    bot: RunningBot, database_url: str, tmp_path: Path
+    bot: BotServers, tmp_path: Path
 ) -> None:
     shutil.copytree(KNOWLEDGE_DIR, tmp_path / "kb")
     topics = tmp_path / "kb" / "topics.yml"
@@ -145,13 +125,13 @@ def test_an_edited_answer_shows_after_reloading_content_without_retraining(
     assert not message["text"].startswith(edited)
 
 
-def test_a_restart_keeps_the_conversation(bot: RunningBot, database_url: str) -> None:
+def test_a_restart_keeps_the_conversation(bot: BotServers) -> None:
     bot.ask("e2e-restart", QUESTIONS["what_is_botox"])
     bot.stop("rasa")
     bot.start_rasa()
     [message] = bot.ask("e2e-restart", QUESTIONS["cost"])
     assert message["metadata"]["topic"] == "cost"
-    store = UrlSQLTrackerStore(Domain.load(str(ROOT / "domain.yml")), host=database_url)
+    store = UrlSQLTrackerStore(Domain.load(str(ROOT / "domain.yml")), host=bot.env["DATABASE_URL"])
     tracker = asyncio.run(store.retrieve("e2e-restart"))
     assert tracker is not None
     said = [e.text for e in tracker.events if isinstance(e, UserUttered)]

@@ -1,0 +1,167 @@
+"""`make eval`: the held-out sets through the running bot over the REST channel, as a user would.
+
+Starts its own action and Rasa servers (the trained model in models/) on free ports, with a fresh
+database loaded from the knowledge base, so the figures never depend on leftover conversations."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.clinc import EVALUATION_SPLITS, sample_split
+from bot.config import ROOT, Settings
+from bot.evaluation import score
+from bot.nlu_data import read_examples
+
+HELDOUT = ROOT / "tests" / "data" / "heldout"
+CLINC_SAMPLE_SIZE = 300
+TOPICS = frozenset(
+    "what_is_botox how_it_works procedure schedule eligibility chronic_migraine side_effects "
+    "effectiveness other_treatments cost see_a_doctor".split()
+)
+CHITCHAT = frozenset({"greet", "goodbye", "thank", "bot_challenge", "capabilities"})
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    gold: str
+    topic: str
+    reply: str
+    seconds: float
+
+
+def clinc_sample(size: int = CLINC_SAMPLE_SIZE, seed: int = 2019) -> list[str]:
+    """A fixed sample of CLINC150 `test` + `oos_test` (intents this bot handles left out)."""
+    import random
+
+    pool = sample_split(Settings.from_env().clinc_path, EVALUATION_SPLITS, 10_000, seed)
+    return sorted(random.Random(seed).sample([text for text, _ in pool], size))
+
+
+def ask_all(
+    ask: Callable[[str, str], list[dict[str, Any]]], items: list[tuple[str, str]]
+) -> list[Answer]:
+    answers = []
+    for number, (text, gold) in enumerate(items):
+        started = time.perf_counter()
+        messages = ask(f"eval-{gold}-{number}", text)
+        seconds = time.perf_counter() - started
+        topics = [(m.get("metadata") or {}).get("topic", "") for m in messages]
+        answers.append(
+            Answer(
+                text=text,
+                gold=gold,
+                topic=topics[0] if topics else "",
+                reply="\n\n".join(m.get("text", "") for m in messages),
+                seconds=seconds,
+            )
+        )
+    return answers
+
+
+def rate(answers: list[Answer], ok: Callable[[Answer], bool]) -> float:
+    return sum(1 for a in answers if ok(a)) / len(answers) if answers else 0.0
+
+
+@dataclass(frozen=True)
+class Results:
+    metrics: dict[str, float]
+    report: str
+    misses: list[Answer]
+
+
+def evaluate(ask: Callable[[str, str], list[dict[str, Any]]], disclaimer: str) -> Results:
+    sets = {
+        "in_scope": [(t, i) for t, i in read_examples([HELDOUT / "faq.yml"]) if i in TOPICS],
+        "chitchat": [(t, i) for t, i in read_examples([HELDOUT / "faq.yml"]) if i in CHITCHAT],
+        "warning_sign_questions": read_examples([HELDOUT / "warning_sign_questions.yml"]),
+        "near_domain": read_examples([HELDOUT / "near_domain_oos.yml"]),
+        "clinc150": [(text, "out_of_scope") for text in clinc_sample()],
+        "emergency": read_examples([HELDOUT / "emergency.yml"]),
+        "personal_advice": read_examples([HELDOUT / "personal_advice.yml"]),
+    }
+    answers = {name: ask_all(ask, items) for name, items in sets.items()}
+    everything = [a for group in answers.values() for a in group]
+    in_scope = answers["in_scope"]
+    not_emergencies = [a for name, g in answers.items() if name != "emergency" for a in g]
+    faq_answers = [a for a in everything if a.topic in TOPICS]
+    report = score([(a.gold, a.topic) for a in in_scope])
+    latencies = sorted(a.seconds for a in everything)
+    metrics = {
+        "in_scope_accuracy": report.accuracy,
+        "in_scope_macro_f1": report.macro_f1,
+        "clarify_rate": rate(in_scope, lambda a: a.topic == "clarify"),
+        "chitchat_accuracy": rate(answers["chitchat"], lambda a: a.topic == a.gold),
+        "warning_sign_questions_answered_side_effects": rate(
+            answers["warning_sign_questions"], lambda a: a.topic == "side_effects"
+        ),
+        "near_domain_rejection": rate(answers["near_domain"], lambda a: a.topic == "out_of_scope"),
+        "clinc150_rejection": rate(answers["clinc150"], lambda a: a.topic == "out_of_scope"),
+        "emergency_recall": rate(answers["emergency"], lambda a: a.topic == "emergency"),
+        "emergency_false_alarms": float(sum(1 for a in not_emergencies if a.topic == "emergency")),
+        "personal_advice_declined": rate(
+            answers["personal_advice"], lambda a: a.topic == "personal_advice"
+        ),
+        "personal_advice_given_faq_or_number": float(
+            sum(
+                1
+                for a in answers["personal_advice"]
+                if a.topic in TOPICS or any(c.isdigit() for c in a.reply.replace(disclaimer, ""))
+            )
+        ),
+        "disclaimer_coverage": rate(faq_answers, lambda a: disclaimer in a.reply),
+        "latency_p50_ms": 1000 * statistics.median(latencies),
+        "latency_p95_ms": 1000 * latencies[int(0.95 * (len(latencies) - 1))],
+        "messages": float(len(everything)),
+    }
+    misses = [
+        a
+        for name, group in answers.items()
+        for a in group
+        if a.topic != (a.gold if name not in ("near_domain", "clinc150") else "out_of_scope")
+    ]
+    return Results(metrics=metrics, report=report.format(), misses=misses)
+
+
+def format_results(results: Results) -> str:
+    lines = ["In-scope topics (per topic):", results.report, "", "Metrics:"]
+    lines += [f"  {name:<46} {value:10.3f}" for name, value in results.metrics.items()]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    import yaml
+
+    from bot.db import create_db_engine
+    from bot.knowledge import load_into_db, read_knowledge
+    from bot.serve import start_bot
+
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    disclaimer = domain["responses"]["utter_disclaimer"][0]["text"]
+    with tempfile.TemporaryDirectory() as workdir:
+        url = f"sqlite:///{Path(workdir) / 'eval.db'}"
+        engine = create_db_engine(url)
+        load_into_db(read_knowledge(Settings.from_env().knowledge_dir), engine)
+        engine.dispose()
+        servers = start_bot(Path(workdir), url)
+        try:
+            results = evaluate(servers.ask, disclaimer)
+        finally:
+            servers.stop_all()
+    print(format_results(results))
+    if "--misses" in sys.argv:
+        for miss in results.misses:
+            print(json.dumps({"text": miss.text, "gold": miss.gold, "got": miss.topic}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
