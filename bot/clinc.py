@@ -57,7 +57,7 @@ def evaluation_texts(path: Path) -> set[str]:
     return {normalise(text) for split in EVALUATION_SPLITS for text, _ in data[split]}
 
 
-def training_examples(path: Path, per_intent: int = 10, seed: int = 150) -> list[str]:
+def training_examples(path: Path, per_intent: int = 30, seed: int = 150) -> list[str]:
     """In-domain CLINC intents sampled from `train`, plus every `oos_train` query; never a query
     that also stands in an evaluation split."""
     sample = sample_split(path, ("train",), per_intent, seed)

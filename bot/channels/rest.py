@@ -14,21 +14,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.answers import EMPTY_MESSAGE, Reply
+from bot.channels.common import clean_text, message_topic
 
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 2_000
 MAX_SENDER_CHARS = 128
-
-
-def message_topic(message: dict[str, Any]) -> str | None:
-    """The topic of a bot message: set by an action (`topic=`) or by a response's metadata."""
-    return message.get("topic") or (message.get("metadata") or {}).get("topic")
-
-
-def clean_text(text: str) -> str:
-    """Drops control characters (keeping newlines and tabs) that no person typed on purpose."""
-    return "".join(c for c in text if c.isprintable() or c in "\n\t")
 
 
 class TopicCollectingOutputChannel(CollectingOutputChannel):

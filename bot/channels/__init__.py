@@ -1,0 +1,1 @@
+"""Channels: REST, socket.io (website widget), Slack and Telegram."""
