@@ -7,6 +7,10 @@ BIN := $(VENV)/bin
 RASA := $(BIN)/rasa
 MODEL := models/faqbot.tar.gz
 SPACY_MODEL := var/spacy/en_faqbot/meta.json
+WEB := bot/web
+SOCKETIO_JS := $(WEB)/vendor/socket.io.min.js
+PIP_AUDIT_ENV := var/tools/pip-audit
+PIP_AUDIT_VERSION := 2.10.1
 TRAIN_INPUTS := config.yml domain.yml $(wildcard data/nlu/*.yml data/rules/*.yml data/stories/*.yml)
 
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
@@ -19,7 +23,7 @@ PYTHON_310 = $(shell \
 	  [ -n "$$p" ] && [ -x "$$p" ] && "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null && { echo "$$p"; break; }; \
 	done)
 
-.PHONY: help setup load train run serve shell test lint types validate data-validate stories eval clean
+.PHONY: help setup web load train run serve shell test lint types validate data-validate stories eval bench audit clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -40,17 +44,26 @@ $(MODEL): $(TRAIN_INPUTS) $(SPACY_MODEL) | $(BIN)/faqbot
 	$(RASA) train --fixed-model-name faqbot --out models
 	@touch $@
 
-setup: $(BIN)/faqbot $(SPACY_MODEL) load $(MODEL)  ## install, build the spaCy pipeline, load content, train if needed
+setup: $(BIN)/faqbot $(SPACY_MODEL) web load $(MODEL)  ## install, build the spaCy pipeline and widget, load content, train if needed
+
+# The widget's JavaScript dependencies, from npm, reinstalled only when package-lock.json changed.
+$(SOCKETIO_JS): $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund
+	mkdir -p $(WEB)/vendor
+	cp $(WEB)/node_modules/socket.io-client/dist/socket.io.min.js* $(WEB)/vendor/
+	@touch $@
+
+web: $(SOCKETIO_JS)  ## install the widget's npm packages and copy socket.io-client into bot/web/vendor
 
 load: $(BIN)/faqbot  ## validate the knowledge base and load it into DATABASE_URL (no retraining)
 	$(BIN)/faqbot load
 
 train: $(MODEL)  ## train the model when data or config changed
 
-run: setup  ## set everything up, then start the action server and Rasa (REST + socketio)
+run: setup  ## set everything up, then start the action server, Rasa and the widget's demo page
 	$(BIN)/python -m bot.serve
 
-serve: ## start both servers (after `make setup`)
+serve: ## start the servers (after `make setup`)
 	$(BIN)/python -m bot.serve
 
 shell: setup  ## chat in the terminal (starts the action server in the background)
@@ -74,8 +87,19 @@ data-validate: $(BIN)/faqbot
 stories: $(MODEL)
 	$(RASA) test core --model $(MODEL) --stories tests --fail-on-prediction-errors --out results/core
 
-test: setup lint types validate data-validate stories  ## lint, types, validation, test stories and every test
+test: setup lint types validate data-validate stories audit  ## lint, types, validation, test stories, audit, every test
 	$(BIN)/pytest -q
+
+bench: setup  ## our bot against `rasa init`'s under load; options: BENCH_ARGS='--users 16 --seconds 30'
+	$(BIN)/python -m bot.bench $(BENCH_ARGS)
+
+# pip-audit gets its own virtualenv: it needs packaging>=23 and Rasa 3.6 pins packaging<21.
+$(PIP_AUDIT_ENV)/bin/pip-audit: | $(BIN)/faqbot
+	$(BIN)/python -m venv $(PIP_AUDIT_ENV)
+	$(PIP_AUDIT_ENV)/bin/python -m pip install -q 'pip-audit==$(PIP_AUDIT_VERSION)'
+
+audit: $(BIN)/faqbot $(PIP_AUDIT_ENV)/bin/pip-audit  ## known vulnerabilities in .venv (accepted ones: .ci/pip-audit-ignore.txt)
+	$(BIN)/python -m bot.audit
 
 clean:  ## remove generated files (keeps .venv)
 	rm -rf var models results .rasa

@@ -1,4 +1,4 @@
-"""`faqbot`: the operator's command line (build, validate and load content)."""
+"""`faqbot`: the operator's command line (build, validate and load content, purge old chats)."""
 
 from __future__ import annotations
 
@@ -46,6 +46,51 @@ def _build_spacy(settings: Settings, force: bool) -> None:
         print(f"spacy: pipeline written to {settings.spacy_model_dir}")
 
 
+def _telegram_webhook(url: str) -> int:
+    """Registers the webhook apart from start-up, so that starting the bot never calls Telegram."""
+    import asyncio
+
+    from bot.channels.telegram import TelegramError, TelegramSettings, register_webhook
+
+    settings = TelegramSettings.from_env()
+    if settings is None:
+        print("telegram: set TELEGRAM_BOT_TOKEN and TELEGRAM_SECRET_TOKEN first", file=sys.stderr)
+        return 1
+    try:
+        answer = asyncio.run(register_webhook(settings, url))
+    except TelegramError as error:
+        print(f"telegram: webhook not set: {error}", file=sys.stderr)
+        return 1
+    print(f"telegram: {answer.get('description') or 'webhook set'}: {url}")
+    return 0
+
+
+def _positive_days(value: str) -> int:
+    """A whole number of days, 1 or more; argparse reports anything else in one line (exit 2)."""
+    if not (value.isascii() and value.isdigit() and int(value) >= 1):
+        raise argparse.ArgumentTypeError(f"must be a positive whole number of days, not {value!r}")
+    return int(value)
+
+
+def _purge(settings: Settings, days: int, dry_run: bool) -> int:
+    from datetime import timedelta
+
+    from bot.db import create_db_engine
+    from bot.retention import purge
+
+    engine = create_db_engine(settings.database_url)
+    try:
+        result = purge(engine, timedelta(days=days), dry_run=dry_run)
+    finally:
+        engine.dispose()
+    done = "would delete (dry run)" if dry_run else "deleted"
+    print(
+        f"purge: {done} conversations: {result.conversations}, events: {result.events} "
+        f"(no message in the last {days} days)"
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="faqbot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -58,6 +103,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     nlu_cmd = commands.add_parser("eval-nlu", help="score a trained model on held-out NLU files")
     nlu_cmd.add_argument("files", nargs="+", type=Path)
     nlu_cmd.add_argument("--model", type=Path, default=ROOT / "models" / "faqbot.tar.gz")
+    telegram_cmd = commands.add_parser(
+        "telegram-webhook", help="tell Telegram where to send updates (setWebhook)"
+    )
+    telegram_cmd.add_argument(
+        "--url", required=True, help="public HTTPS URL, ending in /webhooks/telegram/webhook"
+    )
+    purge_cmd = commands.add_parser(
+        "purge", help="delete conversations whose last message is older than DAYS days"
+    )
+    purge_cmd.add_argument("--older-than", metavar="DAYS", type=_positive_days, required=True)
+    purge_cmd.add_argument("--dry-run", action="store_true", help="only count what would go")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
 
@@ -75,6 +131,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         predicted = predict_intents(args.model, [text for text, _ in examples])
         print(score([(gold, p) for (_, gold), p in zip(examples, predicted, strict=True)]).format())
         return 0
+    if args.command == "purge":
+        return _purge(settings, args.older_than, args.dry_run)
+    if args.command == "telegram-webhook":
+        return _telegram_webhook(args.url)
     if args.command == "build-spacy":
         _build_spacy(settings, args.force)
         return 0

@@ -63,8 +63,13 @@ def training_examples(path: Path, per_intent: int = 30, seed: int = 150) -> list
     sample = sample_split(path, ("train",), per_intent, seed)
     oos = [text for text, _ in sample_split(path, ("oos_train",), 10_000, seed)]
     examples = {text for text, intent in sample if intent != "oos"} | set(oos)
-    held_out = evaluation_texts(path)
-    return sorted(text for text in examples if normalise(text) not in held_out)
+    seen = evaluation_texts(path)  # held out, then each kept example: one text, one entry
+    kept = []
+    for text in sorted(examples):
+        if normalise(text) not in seen:
+            seen.add(normalise(text))
+            kept.append(text)
+    return kept
 
 
 def write_training_file(path: Path, target: Path) -> int:

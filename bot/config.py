@@ -17,6 +17,11 @@ class Settings:
     knowledge_dir: Path
     spacy_model_dir: Path
     clinc_path: Path
+    # Scale-out (README "Running at scale"): Redis for the conversation lock Rasa servers share.
+    redis_url: str | None = None
+    redis_key_prefix: str = "faqbot"
+    # Rasa's own setting, read here too: the in-memory lock must not be split across workers.
+    sanic_workers: int = 1
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -29,4 +34,15 @@ class Settings:
                 env.get("CLINC150_PATH")
                 or ROOT.parent / "shared" / "datasets" / "clinc150" / "data_full.json"
             ),
+            redis_url=env.get("REDIS_URL") or None,
+            redis_key_prefix=env.get("REDIS_KEY_PREFIX") or "faqbot",
+            sanic_workers=_int_or(env.get("SANIC_WORKERS"), 1),
         )
+
+
+def _int_or(value: str | None, default: int) -> int:
+    """Rasa ignores a SANIC_WORKERS that is not a number; so does this."""
+    try:
+        return int(value or default)
+    except ValueError:
+        return default

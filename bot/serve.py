@@ -1,6 +1,6 @@
-"""Starts the action server and the Rasa server together; Ctrl-C stops both.
+"""Starts the action server, the Rasa server and the widget's demo page; Ctrl-C stops them all.
 
-Also used by the end-to-end tests, so they start the bot exactly as `make run` does."""
+Also used by the end-to-end and widget tests, so they start the bot exactly as `make run` does."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,27 +27,55 @@ BIN = Path(sys.executable).parent
 class Ports:
     rasa: int = 5005
     actions: int = 5055
+    web: int = 8080
 
 
 def action_server_command(port: int) -> list[str]:
     return [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)]
 
 
-def rasa_server_command(ports: Ports, endpoints: Path, extra: tuple[str, ...] = ()) -> list[str]:
+def rasa_server_command(
+    ports: Ports,
+    endpoints: Path,
+    extra: tuple[str, ...] = (),
+    *,
+    credentials: Path = ROOT / "credentials.yml",
+    cors: Sequence[str] = (),
+) -> list[str]:
+    """`cors`: the web origins whose pages may talk to Rasa (the widget's socket.io polling)."""
     return [
         str(BIN / "rasa"), "run",
         "--model", str(ROOT / "models"),
         "--interface", "127.0.0.1",
         "--port", str(ports.rasa),
         "--endpoints", str(endpoints),
-        "--credentials", str(ROOT / "credentials.yml"),
+        "--credentials", str(credentials),
+        *(["--cors", *cors] if cors else []),
         *extra,
     ]  # fmt: skip
 
 
-def endpoints_file(ports: Ports, target: Path) -> Path:
-    """endpoints.yml with the action server's port changed (the tests run on free ports)."""
-    text = (ROOT / "endpoints.yml").read_text(encoding="utf-8")
+def web_server_command() -> list[str]:
+    return [sys.executable, "-m", "bot.webserver"]
+
+
+def web_server_env(env: Mapping[str, str], ports: Ports) -> dict[str, str]:
+    """bot.webserver reads its port, and Rasa's for the demo page, from the environment."""
+    return {**env, "WEB_PORT": str(ports.web), "RASA_PORT": str(ports.rasa)}
+
+
+def cors_origins(web_port: int, env: Mapping[str, str]) -> list[str]:
+    """CORS_ORIGINS (comma-separated) if set, else the demo page under both of its names."""
+    configured = [origin.strip() for origin in env.get("CORS_ORIGINS", "").split(",")]
+    return [origin for origin in configured if origin] or [
+        f"http://localhost:{web_port}",
+        f"http://127.0.0.1:{web_port}",
+    ]
+
+
+def endpoints_file(ports: Ports, target: Path, source: Path = ROOT / "endpoints.yml") -> Path:
+    """`source` with the action server's port changed (the tests run on free ports)."""
+    text = source.read_text(encoding="utf-8")
     target.write_text(text.replace(":5055/", f":{ports.actions}/"), encoding="utf-8")
     return target
 
@@ -55,6 +83,7 @@ def endpoints_file(ports: Ports, target: Path) -> Path:
 def server_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = {**os.environ, "SANIC_HOST": "127.0.0.1", "TF_CPP_MIN_LOG_LEVEL": "3"}
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    env.setdefault("RASA_TELEMETRY_ENABLED", "false")  # a health service sends no usage data
     return {**env, **(extra or {})}
 
 
@@ -91,16 +120,25 @@ def free_port() -> int:
 
 @dataclass
 class BotServers:
-    """The action server and the Rasa server as child processes, plus a REST client."""
+    """The action server, the Rasa server and (on demand) the web server, plus a REST client."""
 
     workdir: Path
     env: dict[str, str]
-    ports: Ports = field(default_factory=lambda: Ports(rasa=free_port(), actions=free_port()))
+    ports: Ports = field(
+        default_factory=lambda: Ports(rasa=free_port(), actions=free_port(), web=free_port())
+    )
+    credentials: Path = ROOT / "credentials.yml"
+    endpoints: Path = ROOT / "endpoints.yml"
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    rasa_args: tuple[str, ...] = ()  # more `rasa run` options, e.g. the HTTP API for a test
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.ports.rasa}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.web}"
 
     def start_actions(self) -> None:
         log = (self.workdir / "actions.log").open("ab")
@@ -113,13 +151,24 @@ class BotServers:
         )
 
     def start_rasa(self) -> None:
-        endpoints = endpoints_file(self.ports, self.workdir / "endpoints.yml")
+        endpoints = endpoints_file(self.ports, self.workdir / "endpoints.yml", self.endpoints)
         log = (self.workdir / "rasa.log").open("ab")
+        command = rasa_server_command(
+            self.ports, endpoints, self.rasa_args, credentials=self.credentials,
+            cors=cors_origins(self.ports.web, self.env),
+        )  # fmt: skip
         self.processes["rasa"] = subprocess.Popen(
-            rasa_server_command(self.ports, endpoints), cwd=ROOT, env=self.env,
+            command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+        wait_until_up(f"{self.url}/webhooks/rest/", self.processes["rasa"], 300)
+
+    def start_web(self) -> None:
+        log = (self.workdir / "web.log").open("ab")
+        self.processes["web"] = subprocess.Popen(
+            web_server_command(), cwd=ROOT, env=web_server_env(self.env, self.ports),
             stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
-        wait_until_up(f"{self.url}/webhooks/rest/", self.processes["rasa"], 300)
+        wait_until_up(f"{self.web_url}/", self.processes["web"], 30)
 
     def stop(self, name: str) -> None:
         stop(self.processes.pop(name))
@@ -163,25 +212,31 @@ def main() -> int:
     ports = Ports(
         rasa=int(os.environ.get("RASA_PORT", "5005")),
         actions=int(os.environ.get("ACTIONS_PORT", "5055")),
+        web=int(os.environ.get("WEB_PORT", "8080")),
     )
     endpoints = endpoints_file(ports, ROOT / "var" / "endpoints.run.yml")
     env = server_env()
+    cors = cors_origins(ports.web, env)
     actions = subprocess.Popen(action_server_command(ports.actions), cwd=ROOT, env=env)
-    rasa = subprocess.Popen(rasa_server_command(ports, endpoints), cwd=ROOT, env=env)
+    rasa = subprocess.Popen(rasa_server_command(ports, endpoints, cors=cors), cwd=ROOT, env=env)
+    web = subprocess.Popen(web_server_command(), cwd=ROOT, env=web_server_env(env, ports))
     try:
         wait_until_up(f"http://127.0.0.1:{ports.actions}/health", actions, timeout=120)
+        wait_until_up(f"http://127.0.0.1:{ports.web}/", web, timeout=30)
         seconds = wait_until_up(f"http://127.0.0.1:{ports.rasa}/webhooks/rest/", rasa, 300)
         print(
             f"\nThe assistant is up ({seconds:.1f} s). Talk to it:\n"
+            f"  in a browser: http://localhost:{ports.web}/ (the website widget's demo page;\n"
+            f"    Rasa accepts pages from {', '.join(cors)}: set CORS_ORIGINS for others)\n"
             f"  curl -s localhost:{ports.rasa}/webhooks/rest/webhook "
             "-H 'Content-Type: application/json' "
             '-d \'{"sender": "me", "message": "what is botox?"}\'\n'
-            "  or `make shell` for a chat in the terminal. Ctrl-C stops both servers.\n",
+            "  or `make shell` for a chat in the terminal. Ctrl-C stops all servers.\n",
             flush=True,
         )
-        while actions.poll() is None and rasa.poll() is None:
+        while all(p.poll() is None for p in (actions, rasa, web)):
             time.sleep(0.5)
-        print("a server stopped; stopping the other", file=sys.stderr)
+        print("a server stopped; stopping the others", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 0
@@ -189,7 +244,7 @@ def main() -> int:
         print(f"start-up failed: {error}", file=sys.stderr)
         return 1
     finally:
-        stop(rasa, actions)
+        stop(web, rasa, actions)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable
 from typing import Any
 
-from bot.answers import Reply
+from rasa.core.channels.channel import OutputChannel
+
+from bot.answers import UNAVAILABLE, Reply
+
+logger = logging.getLogger(__name__)
+
+# A person waiting on a chat should hear back within 3 s, even if a part behind Rasa is slow.
+REPLY_DEADLINE_SECONDS = 2.5
 
 
 def message_topic(message: dict[str, Any]) -> str | None:
@@ -24,3 +34,54 @@ def reply_from_message(message: dict[str, Any]) -> Reply:
         topic=message_topic(message) or "",
         buttons=list(message.get("buttons") or []),
     )
+
+
+async def handle_within_deadline(handling: Awaitable[Any], channel: str) -> None:
+    """Waits for Rasa to handle a message, at most REPLY_DEADLINE_SECONDS.
+
+    A slow turn is not cancelled: it finishes in the background (its answer is kept in the
+    conversation), while the caller apologises now instead of leaving the person in silence.
+    """
+    task = asyncio.ensure_future(handling)
+    task.add_done_callback(_log_failure(channel))
+    try:
+        await asyncio.wait_for(asyncio.shield(task), timeout=REPLY_DEADLINE_SECONDS)
+    except asyncio.TimeoutError:
+        logger.warning("%s: no answer within %.1f s", channel, REPLY_DEADLINE_SECONDS)
+    except Exception:  # already logged by the done callback
+        pass
+
+
+def _log_failure(channel: str) -> Any:
+    def log(task: asyncio.Future) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("%s: handling a message failed: %r", channel, task.exception())
+
+    return log
+
+
+class ReplyOutput(OutputChannel):
+    """A pushing channel's output: sends channel-neutral Replies and counts them, so the channel
+    can tell a turn that produced nothing (a failed part behind Rasa) and apologise."""
+
+    replies_sent = 0
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        await self.send_reply(recipient_id, reply_from_message(message))
+
+    async def send_reply(self, recipient_id: str, reply: Reply) -> None:
+        self.replies_sent += 1
+        await self.deliver(recipient_id, reply)
+
+    async def deliver(self, recipient_id: str, reply: Reply) -> None:
+        raise NotImplementedError
+
+
+async def answer_or_apologise(
+    handling: Awaitable[Any], output: ReplyOutput, recipient_id: str, channel: str
+) -> None:
+    """Every turn has a reply by design; none by the deadline means something behind Rasa is
+    down or slow, and the person hears so instead of silence."""
+    await handle_within_deadline(handling, channel)
+    if not output.replies_sent:
+        await output.send_reply(recipient_id, UNAVAILABLE)

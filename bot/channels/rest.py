@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from asyncio import CancelledError
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,8 +12,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.answers import EMPTY_MESSAGE, Reply
-from bot.channels.common import clean_text, message_topic
+from bot.answers import EMPTY_MESSAGE, UNAVAILABLE, Reply
+from bot.channels.common import clean_text, handle_within_deadline, message_topic
 
 logger = logging.getLogger(__name__)
 
@@ -82,20 +81,16 @@ class RestInput(RasaRestInput):
                 return response.json([as_rest_message(sender, EMPTY_MESSAGE)])
             metadata = body.get("metadata")
             collector = TopicCollectingOutputChannel()
-            try:
-                await on_new_message(
-                    UserMessage(
-                        text,
-                        collector,
-                        sender,
-                        input_channel=self.name(),
-                        metadata=metadata if isinstance(metadata, dict) else None,
-                    )
-                )
-            except CancelledError:
-                logger.error("rest: message handling timed out for sender %s", sender)
-            except Exception:
-                logger.exception("rest: message handling failed for sender %s", sender)
-            return response.json(collector.messages)
+            user_message = UserMessage(
+                text,
+                collector,
+                sender,
+                input_channel=self.name(),
+                metadata=metadata if isinstance(metadata, dict) else None,
+            )
+            await handle_within_deadline(on_new_message(user_message), self.name())
+            # Every turn has a reply by design; none means a part behind Rasa failed or is slow.
+            messages = list(collector.messages) or [as_rest_message(sender, UNAVAILABLE)]
+            return response.json(messages)
 
         return webhook

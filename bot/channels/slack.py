@@ -1,0 +1,223 @@
+"""Slack: Rasa's connector, switched on by its secrets in the environment, answering in Block Kit.
+
+Rasa's `SlackInput` already checks Slack's request signature (and rejects stale timestamps),
+turns button clicks (`block_actions`) into user messages and skips messages that carry a `bot_id`.
+On top of it this channel takes its secrets from the environment only, stays off without them,
+never answers a Slack retry or a repeated event, and posts each answer as one Block Kit message
+with its topic.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.slack import SlackBot as RasaSlackBot
+from rasa.core.channels.slack import SlackInput as RasaSlackInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.answers import Reply
+from bot.channels.common import reply_from_message
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_API_BASE_URL = "https://slack.com/api/"
+OFF_MESSAGE = "Slack channel off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to turn it on"
+ANSWER_EVENT_TYPE = "faqbot_answer"
+MAX_SECTION_CHARS = 3_000  # Block Kit's limit for a section's text
+MAX_BUTTONS_PER_BLOCK = 25  # Block Kit's limit for an actions block's elements
+REMEMBERED_EVENTS = 10_000
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    """Secrets come from the environment only, never from credentials.yml (which is committed)."""
+
+    bot_token: str
+    signing_secret: str
+    api_base_url: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> SlackSettings | None:
+        """The settings, or None when a secret is missing (the channel then stays off)."""
+        env = os.environ if env is None else env
+        token, secret = env.get("SLACK_BOT_TOKEN"), env.get("SLACK_SIGNING_SECRET")
+        if not token or not secret:
+            return None
+        base_url = env.get("SLACK_API_BASE_URL") or DEFAULT_API_BASE_URL
+        # slack_sdk joins URLs with urljoin, which drops the last path segment without a slash.
+        return cls(token, secret, base_url if base_url.endswith("/") else f"{base_url}/")
+
+
+def mrkdwn_escape(text: str) -> str:
+    """Slack reads &, < and > as markup (links, mentions), so literal ones must be escaped."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _escaped_pieces(paragraph: str) -> Iterator[str]:
+    """A paragraph escaped, in pieces that fit one section and never cut an escape in half."""
+    piece = ""
+    for char in paragraph:
+        escaped = mrkdwn_escape(char)
+        if len(piece) + len(escaped) > MAX_SECTION_CHARS:
+            yield piece
+            piece = ""
+        piece += escaped
+    yield piece
+
+
+def section_texts(text: str) -> list[str]:
+    """The escaped text in as few sections as Slack's size limit allows, cut between paragraphs."""
+    sections: list[str] = []
+    for paragraph in text.split("\n\n"):
+        for piece in _escaped_pieces(paragraph):
+            if sections and len(sections[-1]) + 2 + len(piece) <= MAX_SECTION_CHARS:
+                sections[-1] += f"\n\n{piece}"
+            else:
+                sections.append(piece)
+    return sections
+
+
+def answer_blocks(reply: Reply) -> list[dict[str, Any]]:
+    """The whole text as mrkdwn sections, then the follow-up topics as buttons (value = payload)."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+        for text in section_texts(reply.text)
+    ]
+    for start in range(0, len(reply.buttons), MAX_BUTTONS_PER_BLOCK):
+        elements = [
+            {
+                "type": "button",
+                "action_id": f"faqbot_button_{index}",
+                "text": {"type": "plain_text", "text": button["title"]},
+                "value": button["payload"],
+            }
+            for index, button in enumerate(
+                reply.buttons[start : start + MAX_BUTTONS_PER_BLOCK], start=start
+            )
+        ]
+        blocks.append({"type": "actions", "elements": elements})
+    return blocks
+
+
+class SlackBot(RasaSlackBot):
+    """Rasa's Slack output, talking to the configured Web API and posting one message per answer.
+
+    Rasa's own splits the text at blank lines and drops every button beyond five; an answer's source
+    line and disclaimer must stay with it, and the topic menus have eleven buttons.
+    """
+
+    def __init__(
+        self,
+        token: str,
+        api_base_url: str,
+        slack_channel: str | None = None,
+        thread_id: str | None = None,
+        proxy: str | None = None,
+    ) -> None:
+        super().__init__(token, slack_channel, thread_id, proxy)
+        self.client = AsyncWebClient(token, base_url=api_base_url, proxy=proxy)
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        reply = reply_from_message(message)
+        await self._post_message(
+            channel=self.slack_channel or recipient_id,
+            text=mrkdwn_escape(reply.text),  # notifications and clients without Block Kit
+            blocks=answer_blocks(reply),
+            metadata={"event_type": ANSWER_EVENT_TYPE, "event_payload": {"topic": reply.topic}},
+        )
+
+
+class SlackOff(InputChannel):
+    """Stands in for the Slack channel when its secrets are not set: it serves no routes at all."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "slack"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        return Blueprint("faqbot_slack_off", __name__)
+
+
+class SlackInput(RasaSlackInput):
+    """`POST /webhooks/slack/webhook`: Slack's Events API and Interactivity requests."""
+
+    def __init__(self, settings: SlackSettings) -> None:
+        # Rasa's constructor requires the signing secret, so signatures are always checked. The
+        # retry header names default to None there (only from_credentials fills them in).
+        super().__init__(
+            settings.bot_token,
+            slack_retry_reason_header="x-slack-retry-reason",
+            slack_retry_number_header="x-slack-retry-num",
+            slack_signing_secret=settings.signing_secret,
+        )
+        self.api_base_url = settings.api_base_url
+        self._seen_event_ids: OrderedDict[str, None] = OrderedDict()
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        """Ignores the file's entry: a secret there would end up in version control."""
+        settings = SlackSettings.from_env()
+        if settings is None:
+            logger.warning(OFF_MESSAGE)
+            return SlackOff()
+        return cls(settings)
+
+    @staticmethod
+    def _is_user_message(slack_event: dict[str, Any]) -> bool:
+        """Rasa's check (text, no `bot_id`), also skipping `bot_message` posts without a bot id."""
+        return bool(
+            RasaSlackInput._is_user_message(slack_event)
+            and slack_event["event"].get("subtype") != "bot_message"
+        )
+
+    def _is_repeat(self, request: Request) -> bool:
+        """A retry, or an event already received: its first delivery is already being answered.
+
+        Any retry is dropped, whatever its reason, because Rasa answers in the background and an
+        event id remembered in memory does not survive a restart.
+        """
+        if request.headers.get(self.retry_num_header):
+            return True
+        if request.headers.get("content-type") != "application/json":
+            return False  # button clicks: Slack does not retry them and they carry no event id
+        event_id = request.json.get("event_id")
+        if not event_id:
+            return False
+        if event_id in self._seen_event_ids:
+            return True
+        self._seen_event_ids[event_id] = None
+        if len(self._seen_event_ids) > REMEMBERED_EVENTS:
+            self._seen_event_ids.popitem(last=False)
+        return False
+
+    async def process_message(
+        self,
+        request: Request,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        text: str,
+        sender_id: str | None,
+        metadata: dict[str, Any] | None,
+    ) -> HTTPResponse:
+        if self._is_repeat(request):
+            logger.info(
+                "slack: not answering a repeated delivery (retry %s, reason %s)",
+                request.headers.get(self.retry_num_header),
+                request.headers.get(self.retry_reason_header),
+            )
+            return response.text("", headers={"X-Slack-No-Retry": "1"})
+        return await super().process_message(request, on_new_message, text, sender_id, metadata)
+
+    def get_output_channel(
+        self, channel: str | None = None, thread_id: str | None = None
+    ) -> OutputChannel:
+        channel = channel or self.slack_channel
+        return SlackBot(self.slack_token, self.api_base_url, channel, thread_id, self.proxy)

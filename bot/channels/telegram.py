@@ -1,0 +1,281 @@
+"""Telegram channel: our own webhook connector for the Bot API.
+
+Rasa's connector calls Telegram at start-up; this one never touches the network until an update
+arrives, takes its secrets only from the environment, and sends the same text and buttons as REST.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import os
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.answers import EMPTY_MESSAGE, Reply
+from bot.channels.common import ReplyOutput, answer_or_apologise, clean_text
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_API_BASE_URL = "https://api.telegram.org"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ALLOWED_UPDATES = ["message", "callback_query"]
+OFF_MESSAGE = "Telegram channel off: set TELEGRAM_BOT_TOKEN and TELEGRAM_SECRET_TOKEN to turn it on"
+MAX_TEXT_UNITS = 4096  # sendMessage's limit, counted in UTF-16 code units
+MAX_CALLBACK_DATA_BYTES = 64
+# Commands every Telegram client offers, mapped to the intents that answer them.
+COMMANDS = {"/start": "/greet", "/help": "/capabilities"}
+
+
+class TelegramError(Exception):
+    """A Bot API call failed. The message never contains the bot token (it is in the URL)."""
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    token: str
+    secret: str
+    api_base_url: str = DEFAULT_API_BASE_URL
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> TelegramSettings | None:
+        """None unless both secrets are set: a half-configured channel must not start."""
+        env = os.environ if env is None else env
+        token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
+        secret = env.get("TELEGRAM_SECRET_TOKEN", "").strip()
+        if not token or not secret:
+            return None
+        base = env.get("TELEGRAM_API_BASE_URL", "").strip() or DEFAULT_API_BASE_URL
+        return cls(token=token, secret=secret, api_base_url=base.rstrip("/"))
+
+
+@dataclass(frozen=True)
+class BotApi:
+    """Calls Bot API methods as `POST {base}/bot{token}/{method}` with a JSON body."""
+
+    settings: TelegramSettings
+    timeout_seconds: float = 15.0
+
+    async def call(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        """The whole answer (`ok`, `result`, maybe `description`); TelegramError if not ok."""
+        url = f"{self.settings.api_base_url}/bot{self.settings.token}/{method}"
+        timeout = aiohttp.ClientTimeout(total=self.timeout_seconds)
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=timeout) as session,
+                session.post(url, json=body) as http,
+            ):
+                status, raw = http.status, await http.read()
+        except asyncio.TimeoutError:
+            raise TelegramError(f"{method}: no answer in {self.timeout_seconds:.0f} s") from None
+        except aiohttp.ClientError as error:  # its text may hold the URL, so the token is masked
+            reason = str(error).replace(self.settings.token, "<token>")
+            raise TelegramError(f"{method}: {type(error).__name__}: {reason}") from None
+        try:
+            answer = json.loads(raw)
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict) or answer.get("ok") is not True:
+            detail = answer.get("description") if isinstance(answer, dict) else None
+            raise TelegramError(f"{method}: {detail or 'not a Bot API answer'} (HTTP {status})")
+        return answer
+
+
+async def register_webhook(settings: TelegramSettings, url: str) -> dict[str, Any]:
+    """setWebhook: Telegram will POST our two update kinds to `url` with the secret header."""
+    return await BotApi(settings).call(
+        "setWebhook",
+        {"url": url, "secret_token": settings.secret, "allowed_updates": ALLOWED_UPDATES},
+    )
+
+
+def _longest_prefix(text: str, limit: int) -> int:
+    """Length of the longest prefix of `text` that fits in `limit` UTF-16 units."""
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return index
+    return len(text)
+
+
+def split_text(text: str, limit: int = MAX_TEXT_UNITS) -> list[str]:
+    """Parts Telegram accepts (it refuses text over 4096 UTF-16 units), cut at a line break or
+    space where there is one."""
+    parts: list[str] = []
+    while (fits := _longest_prefix(text, limit)) < len(text):
+        cut = max(text.rfind("\n", 0, fits + 1), text.rfind(" ", 0, fits + 1))
+        cut = cut if cut > 0 else fits
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    parts.append(text)
+    return [part for part in parts if part.strip()]
+
+
+def inline_keyboard(buttons: list[dict[str, Any]]) -> list[list[dict[str, str]]]:
+    """One button per row; a payload Telegram cannot carry (over 64 bytes) is left out."""
+    rows = []
+    for button in buttons:
+        payload = str(button.get("payload") or "")
+        if not payload or len(payload.encode("utf-8")) > MAX_CALLBACK_DATA_BYTES:
+            logger.warning("telegram: button %r left out: payload empty or over 64 bytes", button)
+            continue
+        rows.append([{"text": str(button.get("title") or payload), "callback_data": payload}])
+    return rows
+
+
+def outgoing_messages(chat_id: int | str, reply: Reply) -> list[dict[str, Any]]:
+    """sendMessage bodies for one reply: plain text (no parse_mode), the buttons under the last."""
+    bodies: list[dict[str, Any]] = [
+        {"chat_id": chat_id, "text": part, "link_preview_options": {"is_disabled": True}}
+        for part in split_text(reply.text)
+    ]
+    keyboard = inline_keyboard(reply.buttons)
+    if bodies and keyboard:
+        bodies[-1]["reply_markup"] = {"inline_keyboard": keyboard}
+    return bodies
+
+
+class TelegramOutput(ReplyOutput):
+    """Sends each Rasa bot message as it is produced, read as every channel reads it."""
+
+    def __init__(self, api: BotApi) -> None:
+        self.api = api
+
+    @classmethod
+    def name(cls) -> str:
+        return "telegram"
+
+    async def deliver(self, recipient_id: str, reply: Reply) -> None:
+        numeric = recipient_id.lstrip("-").isdigit()  # chat ids go back as the numbers they were
+        chat_id: int | str = int(recipient_id) if numeric else recipient_id
+        for body in outgoing_messages(chat_id, reply):
+            await self.api.call("sendMessage", body)
+
+
+class RecentUpdates:
+    """update_ids already taken: Telegram re-sends an update when the webhook answers slowly."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._ids: OrderedDict[int, None] = OrderedDict()
+        self._size = size
+
+    def first_time(self, update_id: int) -> bool:
+        if update_id in self._ids:
+            return False
+        self._ids[update_id] = None
+        if len(self._ids) > self._size:
+            self._ids.popitem(last=False)
+        return True
+
+
+def _chat_id(message: Any) -> int | None:
+    chat = message.get("chat") if isinstance(message, dict) else None
+    chat_id = chat.get("id") if isinstance(chat, dict) else None
+    return chat_id if isinstance(chat_id, int) and not isinstance(chat_id, bool) else None
+
+
+def _is_update(body: Any) -> bool:
+    update_id = body.get("update_id") if isinstance(body, dict) else None
+    return isinstance(update_id, int) and not isinstance(update_id, bool)
+
+
+class TelegramInput(InputChannel):
+    """`POST /webhooks/telegram/webhook`, called by Telegram with one Update per request.
+
+    Answers 403 to a request without the right secret header and 400 to a body that is not an
+    Update; every Update is acknowledged with 200 (Telegram re-sends on anything else), including
+    the kinds it does not handle.
+    """
+
+    def __init__(self, settings: TelegramSettings | None) -> None:
+        self.settings = settings
+        self.seen = RecentUpdates()
+
+    @classmethod
+    def name(cls) -> str:
+        return "telegram"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        """Ignores credentials.yml: the secrets come only from the environment."""
+        settings = TelegramSettings.from_env()
+        if settings is None:
+            logger.warning(OFF_MESSAGE)
+        return cls(settings)
+
+    def get_output_channel(self) -> OutputChannel | None:
+        """Lets Rasa message a chat unprompted (reminders, the HTTP API's trigger_intent)."""
+        return TelegramOutput(BotApi(self.settings)) if self.settings else None
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("faqbot_telegram_webhook", __name__)
+        settings = self.settings
+        if settings is None:
+            return webhook
+        output = TelegramOutput(BotApi(settings))
+
+        async def to_rasa(text: str, chat_id: int) -> None:
+            turn = TelegramOutput(output.api)  # counts this turn's replies only
+            message = UserMessage(text, turn, str(chat_id), input_channel=self.name())
+            await answer_or_apologise(on_new_message(message), turn, str(chat_id), self.name())
+
+        async def on_message(message: dict[str, Any]) -> None:
+            chat_id, text = _chat_id(message), message.get("text")
+            if chat_id is None:
+                return
+            if isinstance(text, str) and clean_text(text).strip():
+                text = clean_text(text)
+                command = text.split()[0].split("@")[0]  # "/start@OurBot" in group chats
+                await to_rasa(COMMANDS.get(command, text), chat_id)
+            elif message["chat"].get("type") == "private":  # a sticker, photo, voice note...
+                await output.send_reply(str(chat_id), EMPTY_MESSAGE)
+
+        async def on_click(callback: dict[str, Any]) -> None:
+            click_id = callback.get("id")
+            if isinstance(click_id, str):  # stops the spinner on the button in the app
+                try:
+                    await output.api.call("answerCallbackQuery", {"callback_query_id": click_id})
+                except TelegramError as error:
+                    logger.warning("telegram: %s", error)
+            chat_id, data = _chat_id(callback.get("message")), callback.get("data")
+            if chat_id is not None and isinstance(data, str) and data.strip():
+                await to_rasa(data, chat_id)
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            given = request.headers.get(SECRET_HEADER, "")
+            if not hmac.compare_digest(given.encode(), settings.secret.encode()):
+                return response.json({"error": f"wrong or missing {SECRET_HEADER}"}, status=403)
+            try:
+                update = request.json
+            except Exception:  # sanic raises its own error types for undecodable bodies
+                update = None
+            if not _is_update(update):
+                return response.json({"error": "the body must be a Telegram Update"}, status=400)
+            if not self.seen.first_time(update["update_id"]):
+                return response.empty(status=200)
+            try:
+                if isinstance(update.get("callback_query"), dict):
+                    await on_click(update["callback_query"])
+                elif isinstance(update.get("message"), dict):
+                    await on_message(update["message"])
+            except TelegramError as error:
+                logger.error("telegram: update %s: %s", update["update_id"], error)
+            except asyncio.CancelledError:
+                logger.error("telegram: update %s timed out", update["update_id"])
+            except Exception:
+                logger.exception("telegram: update %s failed", update["update_id"])
+            return response.empty(status=200)  # Telegram would re-send it forever otherwise
+
+        return webhook

@@ -1,0 +1,72 @@
+"""Helpers for the tests that run several servers on the local PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import redis
+import sqlalchemy as sa
+
+from bot.db import create_db_engine
+from bot.knowledge import load_into_db, read_knowledge
+from tests.conftest import KNOWLEDGE_DIR, POSTGRES_ADMIN_URL
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@contextmanager
+def knowledge_database() -> Iterator[str]:
+    """A new PostgreSQL database holding the knowledge base, dropped afterwards."""
+    name = f"faqbot_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+    try:
+        engine = create_db_engine(url)
+        load_into_db(read_knowledge(KNOWLEDGE_DIR), engine)
+        engine.dispose()
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def redis_key_prefix() -> Iterator[str]:
+    """A REDIS_KEY_PREFIX no other test uses; its keys are deleted afterwards."""
+    prefix = f"faqbottest{uuid.uuid4().hex[:12]}"
+    try:
+        yield prefix
+    finally:
+        client = redis.Redis.from_url(REDIS_URL)
+        for key in client.scan_iter(f"{prefix}:*"):
+            client.delete(key)
+        client.close()
+
+
+def redis_keys(prefix: str) -> list[bytes]:
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        return list(client.scan_iter(f"{prefix}:*"))
+    finally:
+        client.close()
+
+
+def stored_events(database_url: str, sender: str) -> list[dict[str, Any]]:
+    """The conversation's rows in Rasa's `events` table, in the order they were written."""
+    engine = create_db_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.text("SELECT data FROM events WHERE sender_id = :sender ORDER BY id"),
+                {"sender": sender},
+            ).all()
+    finally:
+        engine.dispose()
+    return [json.loads(row.data) for row in rows]

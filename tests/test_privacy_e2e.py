@@ -1,0 +1,58 @@
+"""End to end: a question with identifiers in it is answered as typed, stored redacted, and
+neither it nor the identifier is written to the servers' logs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from bot.db import create_db_engine
+from bot.serve import BotServers
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.parametrize(
+    ("question", "identifier", "stored_text", "topic"),
+    [
+        (
+            "what are the side effects of botox for migraine? my email is jane.doe@example.com",
+            "jane.doe@example.com",
+            "what are the side effects of botox for migraine? my email is [email]",
+            "side_effects",
+        ),
+        (
+            "how much does botox for migraine cost? text 07700 900123",
+            "07700 900123",
+            "how much does botox for migraine cost? text [phone]",
+            "cost",
+        ),
+    ],
+)
+def test_a_question_with_an_identifier_is_answered_and_stored_redacted(
+    bot: BotServers, question: str, identifier: str, stored_text: str, topic: str
+) -> None:
+    sender = f"e2e-privacy-{topic}"
+    [message] = bot.ask(sender, question)
+    assert message["metadata"] == {"topic": topic}
+
+    engine = create_db_engine(bot.env["DATABASE_URL"])
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.text("SELECT type_name, data FROM events WHERE sender_id = :sender"),
+                {"sender": sender},
+            ).all()
+    finally:
+        engine.dispose()
+    assert rows
+    assert [data for _, data in rows if identifier in data] == []
+    [said] = [json.loads(data) for type_name, data in rows if type_name == "user"]
+    assert said["text"] == said["parse_data"]["text"] == stored_text
+    assert said["parse_data"]["intent"]["name"] == topic
+    for log in bot.workdir.glob("*.log"):
+        logged = log.read_text(errors="replace")
+        assert identifier not in logged
+        assert question.split("?")[0] not in logged
