@@ -15,6 +15,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.red_flags import RedFlagDetector
+from bot.speedups import compile_action_response_check
 
 EMERGENCY = "emergency"
 
@@ -41,6 +42,8 @@ class RedFlagOverride(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> RedFlagOverride:
+        # Loading the model is the one start-up step every Rasa process that serves it shares.
+        compile_action_response_check()
         return cls()
 
     def process(self, messages: list[Message], model: SpacyModel) -> list[Message]:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
-from bot.db import create_db_engine
+from bot.db import create_db_engine, tune_sqlite
 from bot.redact import redact_event
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,9 @@ class UrlSQLTrackerStore(SQLTrackerStore):
             create_db_engine(str(url)).dispose()  # creates the file's folder
         # Rasa's engine, plus a check of each pooled connection before use: after the database
         # restarts, the next turn gets a new connection instead of failing on a dead one.
-        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        self.engine = tune_sqlite(
+            sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        )
         self._create_table(url)
         self.sessionmaker = sessionmaker(bind=self.engine)
         # Rasa's SQLTrackerStore.__init__ is replaced whole: its loop waiting for the database

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from bot.db import create_db_engine
 from bot.knowledge import load_into_db, read_knowledge
-from tests.conftest import KNOWLEDGE_DIR, POSTGRES_ADMIN_URL
+from tests.conftest import KNOWLEDGE_DIR, postgres_database
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -21,20 +21,11 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 @contextmanager
 def knowledge_database() -> Iterator[str]:
     """A new PostgreSQL database holding the knowledge base, dropped afterwards."""
-    name = f"faqbot_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
-    try:
+    with postgres_database() as url:
         engine = create_db_engine(url)
         load_into_db(read_knowledge(KNOWLEDGE_DIR), engine)
         engine.dispose()
         yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @contextmanager

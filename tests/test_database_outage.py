@@ -114,10 +114,12 @@ def outage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartedWhileDow
             servers.start_actions()
             with ThreadPoolExecutor(1) as pool:
                 started = pool.submit(servers.start_rasa)
-                wait_for(lambda: _log(log).count("is unreachable") >= 2, 180)
-                log_while_down = _log(log)
-                alive = servers.processes["rasa"].poll() is None
-                proxy.on()
+                try:
+                    wait_for(lambda: _log(log).count("is unreachable") >= 2, 180)
+                    log_while_down = _log(log)
+                    alive = servers.processes["rasa"].poll() is None
+                finally:
+                    proxy.on()
                 started.result(timeout=300)
             yield StartedWhileDown(servers, proxy, direct_url, log_while_down, alive)
         finally:

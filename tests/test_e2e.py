@@ -31,7 +31,7 @@ QUESTIONS = {
     "eligibility": "who is eligible to get botox for migraines",
     "chronic_migraine": "what counts as chronic migraine",
     "side_effects": "what are the side effects of botox for migraine",
-    "effectiveness": "does botox actually work for migraines",
+    "effectiveness": "how effective is botox for chronic migraine",
     "other_treatments": "what are the alternatives to botox",
     "cost": "how much does botox for migraine cost",
     "see_a_doctor": "which specialist should i see about getting botox",

@@ -18,9 +18,9 @@ pytestmark = pytest.mark.e2e
     ("question", "identifier", "stored_text", "topic"),
     [
         (
-            "what are the side effects of botox for migraine? my email is jane.doe@example.com",
+            "what are the side effects of botox for migraine? write to jane.doe@example.com",
             "jane.doe@example.com",
-            "what are the side effects of botox for migraine? my email is [email]",
+            "what are the side effects of botox for migraine? write to [email]",
             "side_effects",
         ),
         (

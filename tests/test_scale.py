@@ -4,9 +4,11 @@ Redis lock serve one conversation as a single server would, with every event sto
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -173,6 +175,22 @@ def running(pid: int) -> bool:
     return state != "Z"
 
 
+def serving(worker: int) -> bool:
+    """Whether a Sanic worker has loaded the model and heeds its stop signal. Sanic 21.12 makes a
+    worker ignore SIGINT just before it starts to heed SIGTERM; a worker sent SIGTERM before that
+    (still loading) keeps running after its server has stopped."""
+    status = Path(f"/proc/{worker}/status").read_text()
+    ignored = int(status.split("SigIgn:")[1].split()[0], 16)
+    return bool(ignored & (1 << (signal.SIGINT - 1)))
+
+
+def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return condition()
+
+
 def test_sanic_workers_share_the_redis_lock(
     servers: tuple[BotServers, BotServers],
     tmp_path: Path,
@@ -184,10 +202,12 @@ def test_sanic_workers_share_the_redis_lock(
     """SANIC_WORKERS=2 (Rasa allows it as the lock store is not in memory); `servers` for the
     action server."""
     server = rasa_server(tmp_path, {**scale_env, "SANIC_WORKERS": "2"}, actions_port)
-    server.start_rasa()
+    workers: list[int] = []
     try:
+        server.start_rasa()
         workers = children(server.processes["rasa"].pid)
         assert len(workers) == 2
+        assert wait_for(lambda: all(serving(worker) for worker in workers), 120)
         log = (tmp_path / "rasa.log").read_text()
         assert log.count("Conversation locks in Redis at redis://127.0.0.1:6379/0") == 2
 
@@ -200,7 +220,7 @@ def test_sanic_workers_share_the_redis_lock(
         assert redis_keys(key_prefix) == []
     finally:
         server.stop_all()
-    deadline = time.monotonic() + 10
-    while any(running(pid) for pid in workers) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not any(running(pid) for pid in workers), "a Sanic worker outlived its server"
+        stopped = wait_for(lambda: not any(running(worker) for worker in workers), 10)
+        for worker in filter(running, workers):
+            os.kill(worker, signal.SIGKILL)
+    assert stopped, "a Sanic worker outlived its server"

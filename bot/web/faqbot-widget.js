@@ -309,7 +309,11 @@
       const { serverUrl, token } = this.options;
       this.setStatus("Connecting\u2026");
       // Rasa's SocketIOInput reads a JWT from the connection's auth payload: {token}.
-      const socket = io(serverUrl, token ? { auth: { token } } : {});
+      // WebSocket first: long-polling needs sticky sessions when several Rasa workers serve.
+      const socket = io(serverUrl, {
+        transports: ["websocket", "polling"],
+        ...(token ? { auth: { token } } : {}),
+      });
       this.socket = socket;
       socket.on("connect", () => {
         this.setStatus("");

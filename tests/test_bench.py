@@ -1,0 +1,121 @@
+"""`make bench`'s parts that must be right for its figures to mean anything, against a fake bot."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.bench import LoadResult, drive, problem, summarise_profile
+
+
+class FakeBot(ThreadingHTTPServer):
+    """Answers each message after 20 ms and records how many were in flight at once."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), FakeBotHandler)
+        self.lock = threading.Lock()
+        self.in_flight = self.most_in_flight = 0
+        self.senders: dict[str, list[str]] = {}
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/webhooks/rest/webhook"
+
+
+class FakeBotHandler(BaseHTTPRequestHandler):
+    server: FakeBot
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        with self.server.lock:
+            self.server.in_flight += 1
+            self.server.most_in_flight = max(self.server.most_in_flight, self.server.in_flight)
+            self.server.senders.setdefault(body["sender"], []).append(body["message"])
+        time.sleep(0.02)
+        topic = "unavailable" if body["message"] == "break" else "greet"
+        data = json.dumps([{"text": "ok", "metadata": {"topic": topic}}]).encode()
+        with self.server.lock:
+            self.server.in_flight -= 1
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *_: Any) -> None:
+        """Keeps the test output quiet."""
+
+
+@pytest.fixture
+def fake_bot() -> Iterator[FakeBot]:
+    server = FakeBot()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_exactly_n_conversations_are_in_flight_each_turn_in_order(fake_bot: FakeBot) -> None:
+    conversations = [["a", "b", "c"], ["x", "y"]]
+    result = asyncio.run(drive(fake_bot.url, conversations, users=4, seconds=1.5))
+    assert fake_bot.most_in_flight == 4
+    assert 1.5 <= result.elapsed < 3
+    assert result.messages == sum(len(turns) for turns in fake_bot.senders.values())
+    assert not result.errors
+    for turns in fake_bot.senders.values():  # each sender is one conversation, turns in order
+        assert turns in (["a", "b", "c"][: len(turns)], ["x", "y"][: len(turns)])
+
+
+def test_an_unavailable_answer_counts_as_an_error(fake_bot: FakeBot) -> None:
+    result = asyncio.run(drive(fake_bot.url, [["hi", "break"]], users=1, seconds=0.5))
+    assert result.errors["unavailable"] == result.messages // 2
+
+
+def test_the_load_goes_to_loopback_only() -> None:
+    with pytest.raises(ValueError, match="127.0.0.1"):
+        asyncio.run(drive("http://example.org/webhooks/rest/webhook", [["hi"]], 1, 0.1))
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error"),
+    [
+        (200, [{"text": "Hello"}], None),
+        (200, [{"image": "https://i.example/cat.jpg"}], None),
+        (500, None, "HTTP 500"),
+        (200, [], "no reply"),
+        (200, [{"text": ""}], "empty message"),
+        (200, [{"text": "Sorry", "metadata": {"topic": "unavailable"}}], "unavailable"),
+    ],
+)
+def test_what_counts_as_an_error(status: int, body: Any, error: str | None) -> None:
+    assert problem(status, body) == error
+
+
+def test_percentiles_are_nearest_rank() -> None:
+    result = LoadResult(users=1, latencies=[i / 1000 for i in range(1, 101)])
+    assert [result.percentile_ms(q) for q in (50, 95, 99)] == pytest.approx([50, 95, 99])
+
+
+def test_the_profile_summary_leaves_idle_time_out_of_the_cost_centres(tmp_path: Path) -> None:
+    site = "/x/.venv/lib/python3.10/site-packages"
+    handle = f"handle_message ({site}/rasa/core/processor.py:10)"
+    raw = tmp_path / "profile.txt"
+    raw.write_text(
+        f"thread (0x1);serve ({site}/sanic/server/runners.py:155) 60\n"
+        f"thread (0x1);{handle};_validate_action_result ({site}/rasa/core/actions/action.py:9) 30\n"
+        f"thread (0x1);{handle};do_commit ({site}/sqlalchemy/engine/default.py:686) 10\n"
+    )
+    lines = summarise_profile(raw)
+    assert lines[0].startswith("  busy 40% of 100 samples")
+    assert "     40.0%  handling a message in total" in lines
+    assert "     30.0%      JSON-schema check of its answer" in lines
+    assert "     75.0%  rasa" in lines  # of the busy samples, by innermost frame
