@@ -254,13 +254,10 @@ class Subject:
 
 def start_ours(workdir: Path) -> Subject:
     """Action server and Rasa started together, as `make run` does, on a fresh database."""
-    from bot.db import create_db_engine
-    from bot.knowledge import load_into_db, read_knowledge
+    from bot.knowledge import load_knowledge
 
     url = f"sqlite:///{workdir / 'bench.db'}"
-    engine = create_db_engine(url)
-    load_into_db(read_knowledge(Settings.from_env().knowledge_dir), engine)
-    engine.dispose()
+    load_knowledge(url, Settings.from_env().knowledge_dir)
     servers = BotServers(workdir=workdir, env=server_env({"DATABASE_URL": url, **BENCH_ENV}))
     started = time.monotonic()
     try:

@@ -27,15 +27,13 @@ def _validate(settings: Settings) -> bool:
 
 
 def _load(settings: Settings) -> None:
-    from bot.db import create_db_engine
-    from bot.knowledge import load_into_db, read_knowledge
+    from sqlalchemy.engine import make_url
 
-    engine = create_db_engine(settings.database_url)
-    try:
-        load_into_db(read_knowledge(settings.knowledge_dir), engine)
-    finally:
-        engine.dispose()
-    print(f"knowledge: loaded into {engine.url.render_as_string(hide_password=True)}")
+    from bot.knowledge import load_knowledge
+
+    load_knowledge(settings.database_url, settings.knowledge_dir)
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    print(f"knowledge: loaded into {shown}")
 
 
 def _build_spacy(settings: Settings, force: bool) -> None:

@@ -140,17 +140,14 @@ def format_results(results: Results) -> str:
 def main() -> int:
     import yaml
 
-    from bot.db import create_db_engine
-    from bot.knowledge import load_into_db, read_knowledge
+    from bot.knowledge import load_knowledge
     from bot.serve import start_bot
 
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
     disclaimer = domain["responses"]["utter_disclaimer"][0]["text"]
     with tempfile.TemporaryDirectory() as workdir:
         url = f"sqlite:///{Path(workdir) / 'eval.db'}"
-        engine = create_db_engine(url)
-        load_into_db(read_knowledge(Settings.from_env().knowledge_dir), engine)
-        engine.dispose()
+        load_knowledge(url, Settings.from_env().knowledge_dir)
         servers = start_bot(Path(workdir), url)
         try:
             results = evaluate(servers.ask, disclaimer)

@@ -15,6 +15,7 @@ from bot.db import (
     SourceRow,
     TopicRow,
     TopicSourceRow,
+    create_db_engine,
     create_schema,
     session_scope,
 )
@@ -143,6 +144,15 @@ def load_into_db(kb: KnowledgeBase, engine: Engine) -> None:
                 RelatedTopicRow(topic_id=topic.id, related_id=related, position=position)
                 for position, related in enumerate(topic.related)
             )
+
+
+def load_knowledge(database_url: str, directory: Path) -> None:
+    """Reads the knowledge base in `directory` and makes the database at `database_url` hold it."""
+    engine = create_db_engine(database_url)
+    try:
+        load_into_db(read_knowledge(directory), engine)
+    finally:
+        engine.dispose()
 
 
 def fetch_topic(engine: Engine, topic_id: str) -> TopicAnswer | None:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from bot.config import ROOT
 from bot.db import create_db_engine
-from bot.knowledge import KnowledgeBase, load_into_db, read_knowledge
+from bot.knowledge import KnowledgeBase, load_knowledge, read_knowledge
 from bot.serve import BotServers, start_bot
 
 KNOWLEDGE_DIR = ROOT / "data" / "knowledge"
@@ -23,13 +23,17 @@ POSTGRES_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 @pytest.fixture(scope="session")
 def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotServers]:
     """The real action server and Rasa server (trained model in models/) on a fresh database."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'faqbot.db'}"
-    engine = create_db_engine(url)
-    load_into_db(read_knowledge(KNOWLEDGE_DIR), engine)
-    engine.dispose()
+    url = knowledge_sqlite(tmp_path_factory.mktemp("db"))
     running = start_bot(tmp_path_factory.mktemp("servers"), url)
     yield running
     running.stop_all()
+
+
+def knowledge_sqlite(directory: Path) -> str:
+    """The URL of a new SQLite database in `directory` holding the knowledge base."""
+    url = f"sqlite:///{directory / 'faqbot.db'}"
+    load_knowledge(url, KNOWLEDGE_DIR)
+    return url
 
 
 @pytest.fixture

@@ -6,13 +6,14 @@ import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import redis
 import sqlalchemy as sa
 
 from bot.db import create_db_engine
-from bot.knowledge import load_into_db, read_knowledge
+from bot.knowledge import load_knowledge
 from tests.conftest import KNOWLEDGE_DIR, postgres_database
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -22,9 +23,7 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 def knowledge_database() -> Iterator[str]:
     """A new PostgreSQL database holding the knowledge base, dropped afterwards."""
     with postgres_database() as url:
-        engine = create_db_engine(url)
-        load_into_db(read_knowledge(KNOWLEDGE_DIR), engine)
-        engine.dispose()
+        load_knowledge(url, KNOWLEDGE_DIR)
         yield url
 
 
@@ -61,3 +60,18 @@ def stored_events(database_url: str, sender: str) -> list[dict[str, Any]]:
     finally:
         engine.dispose()
     return [json.loads(row.data) for row in rows]
+
+
+class JsonHandler(BaseHTTPRequestHandler):
+    """Base of the tests' fake HTTP APIs: JSON answers, no request log on the test output."""
+
+    def send_json(self, status: int, payload: Any) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *_: Any) -> None:
+        """Keeps the test output quiet."""

@@ -7,13 +7,14 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.bench import LoadResult, drive, problem, summarise_profile
+from tests.support import JsonHandler
 
 
 class FakeBot(ThreadingHTTPServer):
@@ -30,7 +31,7 @@ class FakeBot(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}/webhooks/rest/webhook"
 
 
-class FakeBotHandler(BaseHTTPRequestHandler):
+class FakeBotHandler(JsonHandler):
     server: FakeBot
     protocol_version = "HTTP/1.1"
 
@@ -42,17 +43,9 @@ class FakeBotHandler(BaseHTTPRequestHandler):
             self.server.senders.setdefault(body["sender"], []).append(body["message"])
         time.sleep(0.02)
         topic = "unavailable" if body["message"] == "break" else "greet"
-        data = json.dumps([{"text": "ok", "metadata": {"topic": topic}}]).encode()
         with self.server.lock:
             self.server.in_flight -= 1
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *_: Any) -> None:
-        """Keeps the test output quiet."""
+        self.send_json(200, [{"text": "ok", "metadata": {"topic": topic}}])
 
 
 @pytest.fixture

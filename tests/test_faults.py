@@ -9,10 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.db import create_db_engine
-from bot.knowledge import load_into_db, read_knowledge
 from bot.serve import BotServers, server_env
-from tests.conftest import KNOWLEDGE_DIR
+from tests.conftest import knowledge_sqlite
 
 pytestmark = pytest.mark.e2e
 
@@ -23,10 +21,7 @@ QUESTION = "what are the side effects of botox for migraine"
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotServers]:
     """Rasa up, the action server not started yet: each test decides what answers on its port."""
     workdir = tmp_path_factory.mktemp("faults")
-    url = f"sqlite:///{workdir / 'faqbot.db'}"
-    engine = create_db_engine(url)
-    load_into_db(read_knowledge(KNOWLEDGE_DIR), engine)
-    engine.dispose()
+    url = knowledge_sqlite(workdir)
     running = BotServers(workdir=workdir, env=server_env({"DATABASE_URL": url}))
     running.start_rasa()
     yield running

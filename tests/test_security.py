@@ -11,16 +11,15 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.db import create_db_engine
-from bot.knowledge import load_into_db, read_knowledge
 from bot.serve import BotServers, Ports, rasa_server_command, server_env
-from tests.conftest import KNOWLEDGE_DIR
+from tests.conftest import knowledge_sqlite
+from tests.support import JsonHandler
 
 pytestmark = pytest.mark.e2e
 
@@ -72,21 +71,13 @@ class FailingApi(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}"
 
 
-class FailingHandler(BaseHTTPRequestHandler):
+class FailingHandler(JsonHandler):
     server: FailingApi
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self.server.paths.append(self.path)
-        data = json.dumps({"ok": False, "error": "internal_error", "description": "down"}).encode()
-        self.send_response(500)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *_: Any) -> None:
-        """Keeps the test output quiet."""
+        self.send_json(500, {"ok": False, "error": "internal_error", "description": "down"})
 
 
 @pytest.fixture(scope="module")
@@ -103,13 +94,10 @@ def guarded(
     tmp_path_factory: pytest.TempPathFactory, failing_api: FailingApi
 ) -> Iterator[BotServers]:
     """Both servers with the HTTP API on behind a token, and Slack and Telegram on."""
-    database = tmp_path_factory.mktemp("security-db") / "faqbot.db"
-    engine = create_db_engine(f"sqlite:///{database}")
-    load_into_db(read_knowledge(KNOWLEDGE_DIR), engine)
-    engine.dispose()
+    database_url = knowledge_sqlite(tmp_path_factory.mktemp("security-db"))
     env = server_env(
         {
-            "DATABASE_URL": f"sqlite:///{database}",
+            "DATABASE_URL": database_url,
             **SECRETS,
             "SLACK_API_BASE_URL": f"{failing_api.url}/slack/api/",
             "TELEGRAM_API_BASE_URL": f"{failing_api.url}/telegram",

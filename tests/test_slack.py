@@ -12,7 +12,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +30,10 @@ from bot.channels.slack import (
     mrkdwn_escape,
 )
 from bot.config import ROOT
-from bot.db import create_db_engine
-from bot.knowledge import load_into_db, read_knowledge
+from bot.knowledge import read_knowledge
 from bot.serve import BotServers, server_env
-from tests.conftest import KNOWLEDGE_DIR
+from tests.conftest import KNOWLEDGE_DIR, knowledge_sqlite
+from tests.support import JsonHandler
 
 DISCLAIMER = disclaimer_from_domain(yaml.safe_load((ROOT / "domain.yml").read_text()))
 RELATED = {topic.id: topic.related for topic in read_knowledge(KNOWLEDGE_DIR).topics}
@@ -74,7 +74,7 @@ class FakeSlackApi(ThreadingHTTPServer):
         raise TimeoutError(f"no chat.postMessage to {channel} within {timeout:.0f} s")
 
 
-class FakeSlackHandler(BaseHTTPRequestHandler):
+class FakeSlackHandler(JsonHandler):
     server: FakeSlackApi
 
     def do_POST(self) -> None:
@@ -93,23 +93,7 @@ class FakeSlackHandler(BaseHTTPRequestHandler):
             answer.update(channel=body.get("channel"), ts=f"{time.time():.6f}")
         elif method == "auth.test":
             answer.update(user_id=BOT_USER, bot_id="BFAQBOT")
-        data = json.dumps(answer).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *_: Any) -> None:
-        """Keeps the test output quiet."""
-
-
-def fresh_database(directory: Path) -> str:
-    url = f"sqlite:///{directory / 'faqbot.db'}"
-    engine = create_db_engine(url)
-    load_into_db(read_knowledge(KNOWLEDGE_DIR), engine)
-    engine.dispose()
-    return url
+        self.send_json(200, answer)
 
 
 def env_without_slack(extra: dict[str, str]) -> dict[str, str]:
@@ -132,7 +116,7 @@ def slack_bot(
     tmp_path_factory: pytest.TempPathFactory, fake_slack: FakeSlackApi
 ) -> Iterator[BotServers]:
     """Both servers with the Slack channel on, posting to the fake Web API."""
-    env = env_without_slack({"DATABASE_URL": fresh_database(tmp_path_factory.mktemp("slack-db"))})
+    env = env_without_slack({"DATABASE_URL": knowledge_sqlite(tmp_path_factory.mktemp("slack-db"))})
     env.update(
         SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_API_BASE_URL=fake_slack.url
     )

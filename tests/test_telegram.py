@@ -21,10 +21,9 @@ from aiohttp import web
 from bot.answers import EMPTY_MESSAGE, Reply
 from bot.channels.telegram import OFF_MESSAGE, SECRET_HEADER, outgoing_messages, split_text
 from bot.config import ROOT
-from bot.db import create_db_engine
-from bot.knowledge import load_into_db, read_knowledge
+from bot.knowledge import read_knowledge
 from bot.serve import BIN, BotServers, free_port, server_env
-from tests.conftest import KNOWLEDGE_DIR
+from tests.conftest import KNOWLEDGE_DIR, knowledge_sqlite
 
 TOKEN = "123456789:AAH-fake_token_for_tests"
 SECRET = "test_Secret-token_42"
@@ -145,21 +144,13 @@ def telegram_env(**settings: str) -> dict[str, str]:
     return {**env, **settings}
 
 
-def fresh_database(directory: Path) -> str:
-    url = f"sqlite:///{directory / 'faqbot.db'}"
-    engine = create_db_engine(url)
-    load_into_db(read_knowledge(KNOWLEDGE_DIR), engine)
-    engine.dispose()
-    return url
-
-
 @pytest.fixture(scope="module")
 def telegram_bot(
     tmp_path_factory: pytest.TempPathFactory, fake_api: FakeBotApi
 ) -> Iterator[BotServers]:
     """Both real servers with the Telegram channel on, talking to the fake Bot API."""
     env = telegram_env(
-        DATABASE_URL=fresh_database(tmp_path_factory.mktemp("telegram-db")),
+        DATABASE_URL=knowledge_sqlite(tmp_path_factory.mktemp("telegram-db")),
         TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_SECRET_TOKEN=SECRET,
         TELEGRAM_API_BASE_URL=fake_api.url,
