@@ -208,6 +208,10 @@ def start_bot(workdir: Path, database_url: str) -> BotServers:
     return bot
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     ports = Ports(
         rasa=int(os.environ.get("RASA_PORT", "5005")),
@@ -217,6 +221,9 @@ def main() -> int:
     endpoints = endpoints_file(ports, ROOT / "var" / "endpoints.run.yml")
     env = server_env()
     cors = cors_origins(ports.web, env)
+    # A service manager stops with SIGTERM: stop the servers as Ctrl-C does, leaving none behind.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     actions = subprocess.Popen(action_server_command(ports.actions), cwd=ROOT, env=env)
     rasa = subprocess.Popen(rasa_server_command(ports, endpoints, cors=cors), cwd=ROOT, env=env)
     web = subprocess.Popen(web_server_command(), cwd=ROOT, env=web_server_env(env, ports))
