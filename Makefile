@@ -23,7 +23,7 @@ PYTHON_310 = $(shell \
 	  [ -n "$$p" ] && [ -x "$$p" ] && "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null && { echo "$$p"; break; }; \
 	done)
 
-.PHONY: help setup web load train run serve shell test lint types validate data-validate stories eval bench audit clean
+.PHONY: fuzz help setup web load train run serve shell test lint types validate data-validate stories eval bench audit clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -103,3 +103,6 @@ audit: $(BIN)/faqbot $(PIP_AUDIT_ENV)/bin/pip-audit  ## known vulnerabilities in
 
 clean:  ## remove generated files (keeps .venv)
 	rm -rf var models results .rasa
+
+fuzz: setup  ## hypothesis-generated requests against the REST channel (FUZZ_SECONDS, default 60)
+	$(BIN)/python -m bot.fuzz --seconds $${FUZZ_SECONDS:-60}

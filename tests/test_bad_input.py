@@ -1,0 +1,47 @@
+"""Bad input through the real REST channel: a clear answer or a clear 4xx, nothing broken after."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from rasa.shared.core.domain import Domain
+
+from bot.config import ROOT
+from bot.fuzz import fuzz
+from bot.serve import BotServers
+from bot.tracker_store import UrlSQLTrackerStore
+
+pytestmark = pytest.mark.e2e
+
+
+def test_invalid_utf8_gets_a_400(bot: BotServers) -> None:
+    status, answer = bot.post(b'{"sender": "bad-utf8", "message": "\xff\xfe botox"}')
+    assert status == 400 and "error" in answer
+
+
+def test_a_script_tag_is_answered_as_text_and_never_echoed(bot: BotServers) -> None:
+    [message] = bot.ask("bad-script", "<script>alert(1)</script>")
+    assert message["metadata"]["topic"] == "out_of_scope"
+    assert "<script>" not in message["text"]
+
+
+def test_after_hostile_messages_the_conversation_still_loads_and_continues(
+    bot: BotServers,
+) -> None:
+    sender = "bad-then-good"
+    for text in ["\x00\x1b[31m", "<img src=x onerror=alert(1)>", "🤯" * 500, "a\u202eb", "{}"]:
+        assert bot.ask(sender, text)
+    [message] = bot.ask(sender, "how much does botox for migraine cost")
+    assert message["metadata"]["topic"] == "cost"
+    store = UrlSQLTrackerStore(Domain.load(str(ROOT / "domain.yml")), host=bot.env["DATABASE_URL"])
+    tracker = asyncio.run(store.retrieve(sender))
+    assert tracker is not None and len(tracker.events) > 10
+    json.dumps(tracker.current_state())  # a later load can serialise it all
+
+
+def test_a_short_fuzz_run_finds_no_failure(bot: BotServers) -> None:
+    report = fuzz(bot.url, seconds=15)
+    assert sum(report.tried.values()) > 20
+    assert report.failures == []
