@@ -1,4 +1,5 @@
-"""All configuration comes from the environment, read here and nowhere else."""
+"""The project's settings, from the environment. Channel secrets are read by their own channel
+(bot/channels/), so that a channel whose settings are missing stays off; ports by bot.serve."""
 
 from __future__ import annotations
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import redis
@@ -75,3 +76,14 @@ class JsonHandler(BaseHTTPRequestHandler):
 
     def log_message(self, *_: Any) -> None:
         """Keeps the test output quiet."""
+
+
+@contextmanager
+def serving(server: HTTPServer) -> Iterator[HTTPServer]:
+    """Runs a fake HTTP API on a daemon thread for the duration of the block."""
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bot.bench import LoadResult, drive, problem, summarise_profile
-from tests.support import JsonHandler
+from tests.support import JsonHandler, serving
 
 
 class FakeBot(ThreadingHTTPServer):
@@ -50,11 +50,8 @@ class FakeBotHandler(JsonHandler):
 
 @pytest.fixture
 def fake_bot() -> Iterator[FakeBot]:
-    server = FakeBot()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(FakeBot()) as server:
+        yield server
 
 
 def test_exactly_n_conversations_are_in_flight_each_turn_in_order(fake_bot: FakeBot) -> None:

@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-import sqlalchemy as sa
 
-from bot.db import create_db_engine
 from bot.serve import BotServers
+from tests.support import stored_events
 
 pytestmark = pytest.mark.e2e
 
@@ -38,18 +37,10 @@ def test_a_question_with_an_identifier_is_answered_and_stored_redacted(
     [message] = bot.ask(sender, question)
     assert message["metadata"] == {"topic": topic}
 
-    engine = create_db_engine(bot.env["DATABASE_URL"])
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                sa.text("SELECT type_name, data FROM events WHERE sender_id = :sender"),
-                {"sender": sender},
-            ).all()
-    finally:
-        engine.dispose()
-    assert rows
-    assert [data for _, data in rows if identifier in data] == []
-    [said] = [json.loads(data) for type_name, data in rows if type_name == "user"]
+    events = stored_events(bot.env["DATABASE_URL"], sender)
+    assert events
+    assert [event for event in events if identifier in json.dumps(event)] == []
+    [said] = [event for event in events if event["event"] == "user"]
     assert said["text"] == said["parse_data"]["text"] == stored_text
     assert said["parse_data"]["intent"]["name"] == topic
     for log in bot.workdir.glob("*.log"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -19,7 +18,7 @@ import pytest
 
 from bot.serve import BotServers, Ports, rasa_server_command, server_env
 from tests.conftest import knowledge_sqlite
-from tests.support import JsonHandler
+from tests.support import JsonHandler, serving
 
 pytestmark = pytest.mark.e2e
 
@@ -82,11 +81,8 @@ class FailingHandler(JsonHandler):
 
 @pytest.fixture(scope="module")
 def failing_api() -> Iterator[FailingApi]:
-    api = FailingApi()
-    threading.Thread(target=api.serve_forever, daemon=True).start()
-    yield api
-    api.shutdown()
-    api.server_close()
+    with serving(FailingApi()) as api:
+        yield api
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,7 @@ from bot.config import ROOT
 from bot.knowledge import read_knowledge
 from bot.serve import BotServers, server_env
 from tests.conftest import KNOWLEDGE_DIR, knowledge_sqlite
-from tests.support import JsonHandler
+from tests.support import JsonHandler, serving
 
 DISCLAIMER = disclaimer_from_domain(yaml.safe_load((ROOT / "domain.yml").read_text()))
 RELATED = {topic.id: topic.related for topic in read_knowledge(KNOWLEDGE_DIR).topics}
@@ -103,12 +103,8 @@ def env_without_slack(extra: dict[str, str]) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def fake_slack() -> Iterator[FakeSlackApi]:
-    server = FakeSlackApi()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(FakeSlackApi()) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
