@@ -90,6 +90,9 @@ stories: $(MODEL)
 test: setup lint types validate data-validate stories audit  ## lint, types, validation, test stories, audit, every test
 	$(BIN)/pytest -q
 
+eval: setup  ## the held-out sets through the running bot over REST, as a user would (README, "Evaluation")
+	$(BIN)/python -m bot.eval
+
 bench: setup  ## our bot against `rasa init`'s under load; options: BENCH_ARGS='--users 16 --seconds 30'
 	$(BIN)/python -m bot.bench $(BENCH_ARGS)
 

@@ -203,6 +203,9 @@ def main() -> None:
         run(f"lr {name}", [*features, LR])
     best_features = max(FEATURES, key=lambda name: macro_f1(f"lr {name}"))
     run(f"weighted lr {best_features}", [*FEATURES[best_features], WEIGHTED_LR])
+    # The shipped pipeline: word bigrams as well (README, "second round").
+    lemma_bigrams = {**LEMMAS, "max_ngram": 2}
+    run("weighted lr lemma1-2+char2-5", [lemma_bigrams, char_wb(2, 5), WEIGHTED_LR])
     for variant, middle in OTHER_VARIANTS.items():
         run(variant, middle)
 

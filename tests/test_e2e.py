@@ -79,6 +79,39 @@ def test_a_question_from_another_domain_gets_the_honest_fallback(bot: BotServers
     assert len(message["buttons"]) == 11
 
 
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        # Worded like FAQ questions, but about another subject or the person's own decision.
+        ("what are the side effects of topiramate", "out_of_scope"),
+        ("how long does botox for excessive sweating last", "out_of_scope"),
+        ("is it ok for me to go skiing the day after my injections", "personal_advice"),
+        ("is botox a good idea for someone like me", "personal_advice"),
+        # Describing one's own headaches is not an emergency without a red flag.
+        ("every day my head throbs behind my eyes", "personal_advice"),
+        ("my neck is tight and my head aches every evening", "personal_advice"),
+    ],
+)
+def test_rule_lists_override_a_look_alike_topic(bot: BotServers, text: str, topic: str) -> None:
+    messages = bot.ask("e2e-rules", text)
+    assert messages[0]["metadata"] == {"topic": topic}
+    assert "Source: " not in messages[0]["text"]
+    if topic == "personal_advice":
+        assert "get urgent medical help now" in messages[0]["text"]
+
+
+def test_a_question_between_two_topics_asks_which_and_the_click_answers(bot: BotServers) -> None:
+    # Half cost, half effectiveness for the shipped model (about 0.52 / 0.48).
+    [question] = bot.ask("e2e-clarify", "is it worth it and how much")
+    assert question["metadata"] == {"topic": "clarify"}
+    assert "Did you mean" in question["text"]
+    payloads = [button["payload"] for button in question["buttons"]]
+    assert sorted(payloads) == ["/cost", "/effectiveness"]
+    [answer] = bot.ask("e2e-clarify", payloads[0])
+    assert answer["metadata"] == {"topic": payloads[0].lstrip("/")}
+    assert answer["text"].endswith(DISCLAIMER)
+
+
 @pytest.mark.parametrize("text", ["", "   ", "\x00\x01\x02"])
 def test_an_empty_message_gets_a_prompt(bot: BotServers, text: str) -> None:
     [message] = bot.ask("e2e-empty", text)

@@ -15,25 +15,25 @@ pytestmark = pytest.mark.e2e
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
 DISCLAIMER = DOMAIN["responses"]["utter_disclaimer"][0]["text"]
 
-# Measured with the shipped model (README, "Evaluation"): in-scope 0.920, macro-F1 0.937,
-# chitchat 0.925, warning-sign questions 0.850, near-domain 0.893, CLINC150 0.983, emergency
-# recall 1.000, personal advice declined 0.861; clarify 0.006, false alarms 2, personal advice
-# answered with an FAQ 2 (the target is 0: see README).
+# Measured with the shipped model (README, "Evaluation"): in-scope 0.940, macro-F1 0.951,
+# chitchat 0.950, warning-sign questions 0.850, near-domain 0.969, CLINC150 0.990, emergency
+# recall 1.000, personal advice declined 0.974; clarify 0.000, false alarms 1, personal advice
+# answered with an FAQ or a number 0. Where the issue sets a target, the threshold is at least it.
 AT_LEAST = {
-    "in_scope_accuracy": 0.90,
-    "in_scope_macro_f1": 0.92,
-    "chitchat_accuracy": 0.90,
+    "in_scope_accuracy": 0.92,
+    "in_scope_macro_f1": 0.93,
+    "chitchat_accuracy": 0.92,
     "warning_sign_questions_answered_side_effects": 0.80,
-    "near_domain_rejection": 0.87,
-    "clinc150_rejection": 0.97,
+    "near_domain_rejection": 0.93,
+    "clinc150_rejection": 0.98,
     "emergency_recall": 1.0,
-    "personal_advice_declined": 0.83,
+    "personal_advice_declined": 0.93,
     "disclaimer_coverage": 1.0,
 }
 AT_MOST = {
     "clarify_rate": 0.05,
-    "emergency_false_alarms": 3,
-    "personal_advice_given_faq_or_number": 2,
+    "emergency_false_alarms": 2,
+    "personal_advice_given_faq_or_number": 0,
 }
 
 
