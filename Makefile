@@ -23,6 +23,8 @@ PYTHON_310 = $(shell \
 	  [ -n "$$p" ] && [ -x "$$p" ] && "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null && { echo "$$p"; break; }; \
 	done)
 
+CHROMIUM = /usr/bin/chromium
+
 .PHONY: fuzz help setup web load train run serve shell test lint types validate data-validate stories eval bench audit clean
 
 help:  ## list the targets
@@ -87,7 +89,13 @@ data-validate: $(BIN)/faqbot
 stories: $(MODEL)
 	$(RASA) test core --model $(MODEL) --stories tests --fail-on-prediction-errors --out results/core
 
-test: setup lint types validate data-validate stories audit  ## lint, types, validation, test stories, audit, every test
+# The widget tests drive Debian's Chromium (Playwright cannot download its own browser here).
+$(CHROMIUM):
+	@if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	else echo "error: the widget tests need Debian's chromium at $(CHROMIUM): sudo apt-get install chromium" >&2; exit 1; fi
+
+test: setup $(CHROMIUM) lint types validate data-validate stories audit  ## lint, types, validation, test stories, audit, every test
 	$(BIN)/pytest -q
 
 eval: setup  ## the held-out sets through the running bot over REST, as a user would (README, "Evaluation")

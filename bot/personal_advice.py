@@ -24,6 +24,15 @@ ASKS_FOR_A_DECISION = (
     "what would you do", "if you were me", "if i were you", "in my shoes", "your advice",
     "how many units should i", "what dose should i", "how much botox should i",
 )  # fmt: skip
+CHANGES_MY_MEDICINES = (
+    "stop taking my", "come off my", "cut down on my", "change my dose", "up my dose",
+    "lower my dose",
+)  # fmt: skip
+# "<verb> my <something>", except what Botox is meant to change ("how does it stop my migraines").
+CHANGE_VERBS = ("stop", "double", "increase", "reduce", "cut", "switch", "skip", "halve")
+NOT_A_MEDICINE = (
+    "migraine", "migraines", "headache", "headaches", "pain", "attacks", "symptoms", "days",
+)  # fmt: skip
 ASKS_FOR_A_DIAGNOSIS = (
     "do i have chronic", "do i have migraine", "do i have a migraine", "have i got chronic",
     "have i got migraine", "do i have medication overuse", "what type of headache do i have",
@@ -50,6 +59,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "about_me": ABOUT_ME,
     "asks_for_a_decision": ASKS_FOR_A_DECISION,
     "asks_for_a_diagnosis": ASKS_FOR_A_DIAGNOSIS,
+    "changes_my_medicines": CHANGES_MY_MEDICINES,
     "pregnancy_now": PREGNANCY_NOW,
 }
 
@@ -58,17 +68,29 @@ class PersonalAdviceDetector:
     """Finds the phrases above in a message (lower-cased, tokenised by the project's pipeline)."""
 
     def __init__(self, nlp: Any) -> None:
-        from spacy.matcher import PhraseMatcher
+        from spacy.matcher import Matcher, PhraseMatcher
 
         self.nlp = nlp
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         for kind, phrases in PHRASES.items():
             self.matcher.add(kind, list(nlp.pipe(phrases)))
+        self.patterns = Matcher(nlp.vocab)
+        self.patterns.add(
+            "changes_my_medicines",
+            [
+                [
+                    {"LOWER": {"IN": list(CHANGE_VERBS)}},
+                    {"LOWER": "my"},
+                    {"LOWER": {"NOT_IN": list(NOT_A_MEDICINE)}},
+                ]
+            ],
+        )
 
     def kinds_in(self, text: str) -> tuple[str, ...]:
         """The kinds of phrase found ("about_me", ...); empty when none is."""
         doc = self.nlp(text.lower())
-        kinds = {self.nlp.vocab.strings[m] for m, _, _ in self.matcher(doc)}
+        matches = [*self.matcher(doc), *self.patterns(doc)]
+        kinds = {self.nlp.vocab.strings[m] for m, _, _ in matches}
         if not {token.lemma_ for token in doc} & HEALTH_WORDS:
             kinds &= {"pregnancy_now"}
         return tuple(sorted(kinds))

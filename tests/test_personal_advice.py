@@ -24,6 +24,8 @@ def detector() -> PersonalAdviceDetector:
         ("is botox a good idea for someone like me with 16 headache days", "about_me"),
         ("what would you do in my position, botox or tablets", "asks_for_a_decision"),
         ("how many units should I ask my neurologist for", "asks_for_a_decision"),
+        ("do i need to stop my amitriptyline before botox", "changes_my_medicines"),
+        ("can i skip my preventer tablets on injection day", "changes_my_medicines"),
         ("I'm pregnant, can I keep my appointment next week", "pregnancy_now"),
     ],
 )
@@ -40,6 +42,7 @@ def test_each_kind_of_phrase_is_found(
         "is botox safe in pregnancy",  # a general question: the FAQ answers it
         "what should I ask my doctor about botox",
         "how many units are used in a treatment",
+        "how does it stop my migraines",  # what Botox is for, not a change of medicine
     ],
 )
 def test_general_questions_are_not_personal_advice(
