@@ -16,8 +16,16 @@ from bot.tracker_store import UrlSQLTrackerStore
 pytestmark = pytest.mark.e2e
 
 
-def test_invalid_utf8_gets_a_400(bot: BotServers) -> None:
-    status, answer = bot.post(b'{"sender": "bad-utf8", "message": "\xff\xfe botox"}')
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"\xff\xfe botox",
+        # Found by `make fuzz`: Sanic's JSON loader accepted these and built a broken string.
+        b"\xf6\xf1\xda\xce\x1d3",
+    ],
+)
+def test_invalid_utf8_gets_a_400(bot: BotServers, raw: bytes) -> None:
+    status, answer = bot.post(b'{"sender": "bad-utf8", "message": "' + raw + b'"}')
     assert status == 400 and "error" in answer
 
 

@@ -16,8 +16,8 @@ DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
 DISCLAIMER = DOMAIN["responses"]["utter_disclaimer"][0]["text"]
 
 # Measured with the shipped model (README, "Evaluation"): in-scope 0.940, macro-F1 0.951,
-# chitchat 0.950, warning-sign questions 0.850, near-domain 0.969, CLINC150 0.990, emergency
-# recall 1.000, personal advice declined 0.974; clarify 0.000, false alarms 1, personal advice
+# chitchat 0.950, warning-sign questions 0.900, near-domain 0.958, CLINC150 0.990, emergency
+# recall 1.000, personal advice declined 0.983; clarify 0.000, false alarms 1, personal advice
 # answered with an FAQ or a number 0. Where the issue sets a target, the threshold is at least it.
 AT_LEAST = {
     "in_scope_accuracy": 0.92,

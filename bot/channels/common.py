@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable
 from typing import Any
 
 from rasa.core.channels.channel import OutputChannel
+from sanic.request import Request
 
 from bot.answers import UNAVAILABLE, Reply
 
@@ -20,6 +22,17 @@ REPLY_DEADLINE_SECONDS = 2.5
 def message_topic(message: dict[str, Any]) -> str | None:
     """The topic of a bot message: set by an action (`topic=`) or by a response's metadata."""
     return message.get("topic") or (message.get("metadata") or {}).get("topic")
+
+
+def json_body(request: Request) -> Any:
+    """The request's JSON body, or None when it is not JSON in valid UTF-8.
+
+    Sanic's own `request.json` (ujson) accepts invalid UTF-8 and builds strings that Python cannot
+    even iterate ("chr() arg not in range"), so the standard library decodes it, strictly."""
+    try:
+        return json.loads(request.body)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors
+        return None
 
 
 def clean_text(text: str) -> str:

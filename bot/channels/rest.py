@@ -13,7 +13,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.answers import EMPTY_MESSAGE, UNAVAILABLE, Reply
-from bot.channels.common import clean_text, handle_within_deadline, message_topic
+from bot.channels.common import clean_text, handle_within_deadline, json_body, message_topic
 
 logger = logging.getLogger(__name__)
 
@@ -63,9 +63,8 @@ class RestInput(RasaRestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            try:
-                body = request.json
-            except Exception:  # sanic raises its own error types for undecodable bodies
+            body = json_body(request)
+            if body is None:
                 return _bad_request("the body must be JSON")
             if not isinstance(body, dict):
                 return _bad_request('the body must be a JSON object: {"sender", "message"}')

@@ -25,7 +25,7 @@ from sanic.response import HTTPResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.answers import Reply
-from bot.channels.common import reply_from_message
+from bot.channels.common import json_body, reply_from_message
 
 logger = logging.getLogger(__name__)
 
@@ -189,7 +189,8 @@ class SlackInput(RasaSlackInput):
             return True
         if request.headers.get("content-type") != "application/json":
             return False  # button clicks: Slack does not retry them and they carry no event id
-        event_id = request.json.get("event_id")
+        body = json_body(request)
+        event_id = body.get("event_id") if isinstance(body, dict) else None
         if not event_id:
             return False
         if event_id in self._seen_event_ids:

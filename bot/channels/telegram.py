@@ -23,7 +23,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.answers import EMPTY_MESSAGE, Reply
-from bot.channels.common import ReplyOutput, answer_or_apologise, clean_text
+from bot.channels.common import ReplyOutput, answer_or_apologise, clean_text, json_body
 
 logger = logging.getLogger(__name__)
 
@@ -257,10 +257,7 @@ class TelegramInput(InputChannel):
             given = request.headers.get(SECRET_HEADER, "")
             if not hmac.compare_digest(given.encode(), settings.secret.encode()):
                 return response.json({"error": f"wrong or missing {SECRET_HEADER}"}, status=403)
-            try:
-                update = request.json
-            except Exception:  # sanic raises its own error types for undecodable bodies
-                update = None
+            update = json_body(request)
             if not _is_update(update):
                 return response.json({"error": "the body must be a Telegram Update"}, status=400)
             if not self.seen.first_time(update["update_id"]):
