@@ -100,15 +100,13 @@ class OffTopicOverride(_RuleOverride):
 )
 class PersonalAdviceOverride(_RuleOverride):
     """A message asking the bot to decide for the person (bot/personal_advice.py) gets the
-    refusal, even when its wording resembles an FAQ topic; an emergency reply is left alone."""
+    refusal, even when its wording resembles an FAQ topic (a red flag still wins: it runs after)."""
 
     intent = PERSONAL_ADVICE
     output_key = "personal_advice"
     _detector: PersonalAdviceDetector | None = None
 
     def _rule(self, text: str, intent: str | None, model: SpacyModel) -> tuple[str, ...]:
-        if intent == EMERGENCY:
-            return ()
         if self._detector is None:
             self._detector = PersonalAdviceDetector(model.model)
         return self._detector.kinds_in(text)

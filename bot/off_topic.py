@@ -16,7 +16,6 @@ about alternatives in general ("what else is there besides Botox?") stay in scop
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 MIGRAINE = frozenset({"migraine", "migraines", "migrane", "migraine's", "headache", "headaches"})
@@ -144,11 +143,3 @@ class OffTopicDetector:
         return tuple(
             sorted(s.id for s in found if not s.unless & words and topic not in s.answered_by)
         )
-
-
-@lru_cache(maxsize=2)
-def detector_for(model_dir: str) -> OffTopicDetector:
-    """One detector per spaCy pipeline folder, built on first use."""
-    import spacy
-
-    return OffTopicDetector(spacy.load(model_dir))

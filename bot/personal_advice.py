@@ -10,7 +10,6 @@ them occurs in any other intent's training or held-out messages, nor anywhere in
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 ABOUT_ME = (
@@ -94,11 +93,3 @@ class PersonalAdviceDetector:
         if not {token.lemma_ for token in doc} & HEALTH_WORDS:
             kinds &= {"pregnancy_now"}
         return tuple(sorted(kinds))
-
-
-@lru_cache(maxsize=2)
-def detector_for(model_dir: str) -> PersonalAdviceDetector:
-    """One detector per spaCy pipeline folder, built on first use."""
-    import spacy
-
-    return PersonalAdviceDetector(spacy.load(model_dir))

@@ -11,7 +11,6 @@ such questions get the side-effects answer instead.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from itertools import product
 from typing import Any
 
@@ -376,11 +375,3 @@ class RedFlagDetector:
             flags=tuple(sorted(f for f, alarm in found.items() if alarm)),
             general_questions=tuple(sorted(f for f, alarm in found.items() if not alarm)),
         )
-
-
-@lru_cache(maxsize=2)
-def detector_for(model_dir: str) -> RedFlagDetector:
-    """One detector per spaCy pipeline folder, built on first use."""
-    import spacy
-
-    return RedFlagDetector(spacy.load(model_dir))

@@ -6,12 +6,13 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.config import ROOT
+from bot.config import ROOT, Settings
 from bot.db import create_db_engine
 from bot.knowledge import KnowledgeBase, load_knowledge, read_knowledge
 from bot.serve import BotServers, start_bot
@@ -34,6 +35,14 @@ def knowledge_sqlite(directory: Path) -> str:
     url = f"sqlite:///{directory / 'faqbot.db'}"
     load_knowledge(url, KNOWLEDGE_DIR)
     return url
+
+
+@pytest.fixture(scope="session")
+def spacy_pipeline() -> Any:
+    """The project's own spaCy pipeline (lemmas, sentences), as the NLU components get it."""
+    import spacy
+
+    return spacy.load(Settings.from_env().spacy_model_dir)
 
 
 @pytest.fixture

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from bot.config import ROOT, Settings
+from bot.config import ROOT
 from bot.eval import TOPICS
 from bot.nlu_data import read_examples
-from bot.off_topic import SUBJECTS, OffTopicDetector, detector_for
+from bot.off_topic import SUBJECTS, OffTopicDetector
 
 
 @pytest.fixture(scope="module")
-def detector() -> OffTopicDetector:
-    return detector_for(str(Settings.from_env().spacy_model_dir))
+def detector(spacy_pipeline: Any) -> OffTopicDetector:
+    return OffTopicDetector(spacy_pipeline)
 
 
 @pytest.mark.parametrize(

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
 from bot.config import ROOT, Settings
 from bot.nlu_data import read_examples
-from bot.personal_advice import PersonalAdviceDetector, detector_for
+from bot.personal_advice import PersonalAdviceDetector
 
 
 @pytest.fixture(scope="module")
-def detector() -> PersonalAdviceDetector:
-    return detector_for(str(Settings.from_env().spacy_model_dir))
+def detector(spacy_pipeline: Any) -> PersonalAdviceDetector:
+    return PersonalAdviceDetector(spacy_pipeline)
 
 
 @pytest.mark.parametrize(

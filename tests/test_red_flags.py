@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from bot.config import Settings
-from bot.red_flags import RED_FLAGS, RedFlagDetector, detector_for
+from bot.red_flags import RED_FLAGS, RedFlagDetector
 
 
 @pytest.fixture(scope="module")
-def detector() -> RedFlagDetector:
-    return detector_for(str(Settings.from_env().spacy_model_dir))
+def detector(spacy_pipeline: Any) -> RedFlagDetector:
+    return RedFlagDetector(spacy_pipeline)
 
 
 @pytest.mark.parametrize(
