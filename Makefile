@@ -11,7 +11,7 @@ WEB := bot/web
 SOCKETIO_JS := $(WEB)/vendor/socket.io.min.js
 PIP_AUDIT_ENV := var/tools/pip-audit
 PIP_AUDIT_VERSION := 2.10.1
-TRAIN_INPUTS := config.yml domain.yml $(wildcard data/nlu/*.yml data/rules/*.yml data/stories/*.yml)
+TRAIN_INPUTS := config.yml domain.yml $(wildcard data/nlu/*.yml data/nlu/*/*.yml data/rules/*.yml data/stories/*.yml data/safety/*.yml)
 
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 3
@@ -25,7 +25,7 @@ PYTHON_310 = $(shell \
 
 CHROMIUM = /usr/bin/chromium
 
-.PHONY: fuzz help setup web load train run serve shell test lint types validate data-validate stories eval bench audit clean
+.PHONY: oos test-fast fuzz help setup web load train run serve shell test lint types validate data-validate stories eval bench audit clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -39,7 +39,7 @@ $(BIN)/faqbot: pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $@
 
-$(SPACY_MODEL): bot/nlp.py | $(BIN)/faqbot
+$(SPACY_MODEL): bot/nlu/pipeline.py | $(BIN)/faqbot
 	$(BIN)/faqbot build-spacy --force
 
 $(MODEL): $(TRAIN_INPUTS) $(SPACY_MODEL) | $(BIN)/faqbot
@@ -63,10 +63,10 @@ load: $(BIN)/faqbot  ## validate the knowledge base and load it into DATABASE_UR
 train: $(MODEL)  ## train the model when data or config changed
 
 run: setup  ## set everything up, then start the action server, Rasa and the widget's demo page
-	$(BIN)/python -m bot.serve
+	$(BIN)/python -m bot.ops.serve
 
 serve: ## start the servers (after `make setup`)
-	$(BIN)/python -m bot.serve
+	$(BIN)/python -m bot.ops.serve
 
 shell: setup  ## chat in the terminal (starts the action server in the background)
 	@SANIC_HOST=127.0.0.1 $(RASA) run actions --actions actions --port 5055 >var/actions.log 2>&1 & \
@@ -74,11 +74,11 @@ shell: setup  ## chat in the terminal (starts the action server in the backgroun
 	  $(RASA) shell --model models --endpoints endpoints.yml
 
 lint: $(BIN)/faqbot
-	$(BIN)/ruff check bot actions tests
-	$(BIN)/ruff format --check bot actions tests
+	$(BIN)/ruff check bot actions tools tests
+	$(BIN)/ruff format --check bot actions tools tests
 
 types: $(BIN)/faqbot
-	$(BIN)/mypy bot actions
+	$(BIN)/mypy bot actions tools
 
 validate: $(BIN)/faqbot
 	$(BIN)/faqbot validate
@@ -99,10 +99,10 @@ test: setup $(CHROMIUM) lint types validate data-validate stories audit  ## lint
 	$(BIN)/pytest -q
 
 eval: setup  ## the held-out sets through the running bot over REST, as a user would (README, "Evaluation")
-	$(BIN)/python -m bot.eval
+	$(BIN)/python -m tools.eval_rest
 
 bench: setup  ## our bot against `rasa init`'s under load; options: BENCH_ARGS='--users 16 --seconds 30'
-	$(BIN)/python -m bot.bench $(BENCH_ARGS)
+	$(BIN)/python -m tools.bench $(BENCH_ARGS)
 
 # pip-audit gets its own virtualenv: it needs packaging>=23 and Rasa 3.6 pins packaging<21.
 $(PIP_AUDIT_ENV)/bin/pip-audit: | $(BIN)/faqbot
@@ -110,10 +110,13 @@ $(PIP_AUDIT_ENV)/bin/pip-audit: | $(BIN)/faqbot
 	$(PIP_AUDIT_ENV)/bin/python -m pip install -q 'pip-audit==$(PIP_AUDIT_VERSION)'
 
 audit: $(BIN)/faqbot $(PIP_AUDIT_ENV)/bin/pip-audit  ## known vulnerabilities in .venv (accepted ones: .ci/pip-audit-ignore.txt)
-	$(BIN)/python -m bot.audit
+	$(BIN)/python -m tools.audit
+
+oos: $(BIN)/faqbot  ## regenerate data/nlu/out_of_scope_clinc.yml from data/external/clinc150
+	$(BIN)/python -m tools.clinc
 
 clean:  ## remove generated files (keeps .venv)
 	rm -rf var models results .rasa
 
 fuzz: setup  ## hypothesis-generated requests against the REST channel (FUZZ_SECONDS, default 60)
-	$(BIN)/python -m bot.fuzz --seconds $${FUZZ_SECONDS:-60}
+	$(BIN)/python -m tools.fuzz --seconds $${FUZZ_SECONDS:-60}

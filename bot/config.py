@@ -1,49 +1,71 @@
-"""The project's settings, from the environment. Channel secrets are read by their own channel
-(bot/channels/), so that a channel whose settings are missing stays off; ports by bot.serve."""
+"""Every setting the project reads from the environment, in one place (docs/configuration.md).
+
+Environment variable names are the field names in upper case. An empty variable counts as unset,
+so `DATABASE_URL=` in a shell keeps the embedded default. Secrets are `SecretStr`: they never show
+in a repr or a log line by accident.
+"""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Optional
+
+from pydantic import BaseSettings, SecretStr, validator
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = ROOT / "var"
 
 
-@dataclass(frozen=True)
-class Settings:
-    database_url: str
-    knowledge_dir: Path
-    spacy_model_dir: Path
-    clinc_path: Path
-    # Scale-out (README "Running at scale"): Redis for the conversation lock Rasa servers share.
-    redis_url: str | None = None
+class Settings(BaseSettings):
+    # Content and models
+    database_url: str = f"sqlite:///{VAR_DIR / 'faqbot.db'}"
+    knowledge_dir: Path = ROOT / "data" / "knowledge"
+    safety_dir: Path = ROOT / "data" / "safety"
+    spacy_model_dir: Path = VAR_DIR / "spacy" / "en_faqbot"
+    clinc_path: Path = ROOT / "data" / "external" / "clinc150" / "data_full.json"
+    # Scale-out: Redis for the conversation lock the Rasa servers share.
+    redis_url: Optional[str] = None  # noqa: UP007 (pydantic 1 on Python 3.10 needs Optional)
     redis_key_prefix: str = "faqbot"
     # Rasa's own setting, read here too: the in-memory lock must not be split across workers.
     sanic_workers: int = 1
+    # The launcher (bot.ops.serve) and the widget's web server
+    rasa_port: int = 5005
+    actions_port: int = 5055
+    web_port: int = 8080
+    cors_origins: str = ""  # comma-separated; empty: the demo page's own origins
+    # Emergency numbers shown in urgent replies, as one phrase ("999, 911 or 112").
+    emergency_numbers: str = "999, 911 or 112"
+    # Channels: each stays off until both of its secrets are set.
+    slack_bot_token: Optional[SecretStr] = None  # noqa: UP007
+    slack_signing_secret: Optional[SecretStr] = None  # noqa: UP007
+    slack_api_base_url: str = "https://slack.com/api/"
+    telegram_bot_token: Optional[SecretStr] = None  # noqa: UP007
+    telegram_secret_token: Optional[SecretStr] = None  # noqa: UP007
+    telegram_api_base_url: str = "https://api.telegram.org"
+
+    class Config:
+        case_sensitive = False
+
+    @validator("*", pre=True)
+    def _empty_is_unset(cls, value: Any, field: Any) -> Any:  # noqa: N805 (pydantic validator)
+        if isinstance(value, str) and not value.strip():
+            return field.default
+        return value.strip() if isinstance(value, str) else value
+
+    @validator("sanic_workers", pre=True)
+    def _workers_or_one(cls, value: Any) -> Any:  # noqa: N805
+        """Rasa ignores a SANIC_WORKERS that is not a number; so does this."""
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return 1
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if env is None else env
+        """The settings from `env` (default: the process environment)."""
+        if env is None:
+            return cls()
         return cls(
-            database_url=env.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'faqbot.db'}",
-            knowledge_dir=Path(env.get("KNOWLEDGE_DIR") or ROOT / "data" / "knowledge"),
-            spacy_model_dir=Path(env.get("SPACY_MODEL_DIR") or VAR_DIR / "spacy" / "en_faqbot"),
-            clinc_path=Path(
-                env.get("CLINC150_PATH")
-                or ROOT.parent / "shared" / "datasets" / "clinc150" / "data_full.json"
-            ),
-            redis_url=env.get("REDIS_URL") or None,
-            redis_key_prefix=env.get("REDIS_KEY_PREFIX") or "faqbot",
-            sanic_workers=_int_or(env.get("SANIC_WORKERS"), 1),
+            **{key.lower(): value for key, value in env.items() if key.lower() in cls.__fields__}
         )
-
-
-def _int_or(value: str | None, default: int) -> int:
-    """Rasa ignores a SANIC_WORKERS that is not a number; so does this."""
-    try:
-        return int(value or default)
-    except ValueError:
-        return default

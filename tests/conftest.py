@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.config import ROOT, Settings
+from bot.content.knowledge import KnowledgeBase, load_knowledge, read_knowledge
 from bot.db import create_db_engine
-from bot.knowledge import KnowledgeBase, load_knowledge, read_knowledge
-from bot.serve import BotServers, start_bot
+from bot.ops.serve import BotServers, start_bot
 
 KNOWLEDGE_DIR = ROOT / "data" / "knowledge"
 POSTGRES_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"

@@ -13,8 +13,8 @@ from typing import Any
 import redis
 import sqlalchemy as sa
 
+from bot.content.knowledge import load_knowledge
 from bot.db import create_db_engine
-from bot.knowledge import load_knowledge
 from tests.conftest import KNOWLEDGE_DIR, postgres_database
 
 REDIS_URL = "redis://127.0.0.1:6379/0"

@@ -14,8 +14,8 @@ from rasa_sdk.executor import CollectingDispatcher
 import actions.actions as actions_module
 from actions.actions import ActionAnswerTopic
 from bot.config import ROOT
+from bot.content.knowledge import KnowledgeBase, load_into_db
 from bot.db import create_db_engine
-from bot.knowledge import KnowledgeBase, load_into_db
 
 DOMAIN: dict[str, Any] = Domain.load(str(ROOT / "domain.yml")).as_dict()
 DISCLAIMER = DOMAIN["responses"]["utter_disclaimer"][0]["text"]
@@ -78,7 +78,7 @@ def test_an_empty_database_gets_an_apology(
 
 def test_every_response_an_action_names_exists_in_the_domain() -> None:
     source = inspect.getsource(actions_module) + inspect.getsource(
-        __import__("bot.answers", fromlist=["x"])
+        __import__("bot.content.answers", fromlist=["x"])
     )
     named = set(re.findall(r"[\"'](utter_[a-z_]+)[\"']", source))
     assert named, "the actions name at least the disclaimer"

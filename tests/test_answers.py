@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from bot.answers import compose_answer, source_line
-from bot.knowledge import RelatedTopic, Source, TopicAnswer
+from bot.content.answers import compose_answer, source_line
+from bot.content.knowledge import RelatedTopic, Source, TopicAnswer
 
 TOPIC = TopicAnswer(
     id="cost",

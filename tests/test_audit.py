@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.audit import judge, read_ignored
+from tools.audit import judge, read_ignored
 
 SKIPPED = "Dependency not found on PyPI and could not be audited: sanic (21.12.2)"
 

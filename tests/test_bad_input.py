@@ -9,9 +9,9 @@ import pytest
 from rasa.shared.core.domain import Domain
 
 from bot.config import ROOT
-from bot.fuzz import fuzz
-from bot.serve import BotServers
-from bot.tracker_store import UrlSQLTrackerStore
+from bot.ops.serve import BotServers
+from bot.stores.tracker_store import UrlSQLTrackerStore
+from tools.fuzz import fuzz
 
 pytestmark = pytest.mark.e2e
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from bot.bench import LoadResult, drive, problem, summarise_profile
 from tests.support import JsonHandler, serving
+from tools.bench import LoadResult, drive, problem, summarise_profile
 
 
 class FakeBot(ThreadingHTTPServer):

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.serve import BotServers, free_port, server_env
+from bot.ops.serve import BotServers, free_port, server_env
 from tests.support import knowledge_database, stored_events
 from tests.test_e2e import QUESTIONS
 
@@ -147,7 +147,7 @@ def test_at_start_up_rasa_says_which_database_is_unreachable_and_waits_for_it(
     assert outage.alive_while_down
     database = outage.database_url.rsplit("/", 1)[1]
     expected = (
-        f"ERROR    bot.tracker_store  - Database postgresql+psycopg2://postgres:***@127.0.0.1:"
+        f"ERROR    bot.stores.tracker_store  - Database postgresql+psycopg2://postgres:***@127.0.0.1:"
         f'{outage.proxy.port}/{database} is unreachable (connection to server at "127.0.0.1", '
         f"port {outage.proxy.port} failed: Connection refused); retrying in 5 s\n"
     )

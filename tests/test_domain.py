@@ -7,7 +7,7 @@ from typing import Any
 import yaml
 
 from bot.config import ROOT
-from bot.knowledge import KnowledgeBase
+from bot.content.knowledge import KnowledgeBase
 
 DOMAIN: dict[str, Any] = yaml.safe_load((ROOT / "domain.yml").read_text())
 

@@ -14,8 +14,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import UserUttered
 
 from bot.config import ROOT
-from bot.serve import BIN, BotServers
-from bot.tracker_store import UrlSQLTrackerStore
+from bot.ops.serve import BIN, BotServers
+from bot.stores.tracker_store import UrlSQLTrackerStore
 from tests.conftest import KNOWLEDGE_DIR
 
 pytestmark = pytest.mark.e2e

@@ -7,8 +7,8 @@ import pytest
 import yaml
 
 from bot.config import ROOT
-from bot.eval import Results, evaluate
-from bot.serve import BotServers
+from bot.ops.serve import BotServers
+from tools.eval_rest import Results, evaluate
 
 pytestmark = pytest.mark.e2e
 

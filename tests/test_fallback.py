@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from bot.fallback import clarify_candidates
+from bot.content.fallback import clarify_candidates
 
 TOPICS = {"cost", "schedule", "procedure"}
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.serve import BotServers, server_env
+from bot.ops.serve import BotServers, server_env
 from tests.conftest import knowledge_sqlite
 
 pytestmark = pytest.mark.e2e

@@ -12,7 +12,7 @@ import pytest
 from rasa.core.lock_store import InMemoryLockStore
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.lock_store import AtomicRedisLockStore, UrlLockStore
+from bot.stores.lock_store import AtomicRedisLockStore, UrlLockStore
 from tests.support import REDIS_URL, redis_key_prefix, redis_keys
 
 SERVERS = 12
@@ -43,7 +43,7 @@ def test_the_endpoints_url_comes_before_redis_url(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setenv("REDIS_URL", "redis://elsewhere:6379/0")
-    with caplog.at_level(logging.INFO, logger="bot.lock_store"):
+    with caplog.at_level(logging.INFO, logger="bot.stores.lock_store"):
         store = UrlLockStore(EndpointConfig(url="redis://:s3cret@127.0.0.1:6380/2"))
     assert isinstance(store.store, AtomicRedisLockStore)
     assert store.store.red.connection_pool.connection_kwargs["port"] == 6380

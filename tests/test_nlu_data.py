@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.clinc import EVALUATION_SPLITS, HANDLED_HERE
 from bot.config import ROOT, Settings
-from bot.knowledge import MIN_NLU_EXAMPLES, KnowledgeBase
-from bot.nlu_data import count_by_intent, normalise, read_examples
+from bot.content.knowledge import MIN_NLU_EXAMPLES, KnowledgeBase
+from bot.nlu.data import count_by_intent, normalise, read_examples
+from tools.clinc import EVALUATION_SPLITS, HANDLED_HERE
 
 TRAINING = read_examples([ROOT / "data" / "nlu"])
 HELDOUT_DIR = ROOT / "tests" / "data" / "heldout"

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from bot.config import ROOT
-from bot.eval import TOPICS
-from bot.nlu_data import read_examples
-from bot.off_topic import SUBJECTS, OffTopicDetector
+from bot.content.knowledge import KnowledgeBase
+from bot.nlu.data import read_examples
+from bot.safety.off_topic import SUBJECTS, OffTopicDetector
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +61,10 @@ def test_subjects_tied_to_botox_for_migraine_stay_in_scope(
 
 
 def test_no_training_or_held_out_faq_question_is_ruled_out_of_scope(
-    detector: OffTopicDetector,
+    detector: OffTopicDetector, kb: KnowledgeBase
 ) -> None:
     files = [ROOT / "data/nlu/faq.yml", ROOT / "tests/data/heldout/faq.yml"]
-    questions = [(text, topic) for text, topic in read_examples(files) if topic in TOPICS]
+    questions = [(text, topic) for text, topic in read_examples(files) if topic in kb.topic_ids]
     ruled_out = [text for text, topic in questions if detector.subjects_in(text, topic)]
     assert len(questions) > 1500 and ruled_out == []
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from bot.config import ROOT, Settings
-from bot.nlu_data import read_examples
-from bot.personal_advice import PersonalAdviceDetector
+from bot.nlu.data import read_examples
+from bot.safety.personal_advice import PersonalAdviceDetector
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bot.serve import BotServers
+from bot.ops.serve import BotServers
 from tests.support import stored_events
 
 pytestmark = pytest.mark.e2e

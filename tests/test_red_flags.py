@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.red_flags import RED_FLAGS, RedFlagDetector
+from bot.safety.red_flags import RED_FLAGS, RedFlagDetector
 
 
 @pytest.fixture(scope="module")

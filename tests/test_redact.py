@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from bot.config import ROOT
-from bot.knowledge import KnowledgeBase
-from bot.redact import redact, redact_event
+from bot.content.knowledge import KnowledgeBase
+from bot.stores.redact import redact, redact_event
 
 
 @pytest.mark.parametrize(

@@ -13,10 +13,10 @@ from rasa.shared.core.events import BotUttered, Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import Engine
 
-from bot.cli import main
 from bot.config import ROOT
-from bot.retention import PurgeResult, purge
-from bot.tracker_store import UrlSQLTrackerStore
+from bot.ops.cli import main
+from bot.ops.retention import PurgeResult, purge
+from bot.stores.tracker_store import UrlSQLTrackerStore
 
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
 NOW = datetime(2025, 6, 1, 12, tzinfo=timezone.utc)

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bot.config import ROOT
-from bot.serve import BotServers, Ports, free_port, server_env
+from bot.ops.serve import BotServers, Ports, free_port, server_env
 from tests.support import REDIS_URL, knowledge_database, redis_key_prefix, redis_keys, stored_events
 from tests.test_e2e import QUESTIONS
 

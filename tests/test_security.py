@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from bot.serve import BotServers, Ports, rasa_server_command, server_env
+from bot.ops.serve import BotServers, Ports, rasa_server_command, server_env
 from tests.conftest import knowledge_sqlite
 from tests.support import JsonHandler, serving
 

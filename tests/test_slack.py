@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.answers import Reply, disclaimer_from_domain
 from bot.channels.slack import (
     MAX_SECTION_CHARS,
     OFF_MESSAGE,
@@ -30,8 +29,9 @@ from bot.channels.slack import (
     mrkdwn_escape,
 )
 from bot.config import ROOT
-from bot.knowledge import read_knowledge
-from bot.serve import BotServers, server_env
+from bot.content.answers import Reply, disclaimer_from_domain
+from bot.content.knowledge import read_knowledge
+from bot.ops.serve import BotServers, server_env
 from tests.conftest import KNOWLEDGE_DIR, knowledge_sqlite
 from tests.support import JsonHandler, serving
 

@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
 
-from bot.speedups import compile_action_response_check
+from bot.nlu.rasa_patches import compile_action_response_check
 
 GOOD: dict[str, Any] = {"events": [], "responses": [{"text": "hi", "topic": "greet"}]}
 BAD: list[dict[str, Any]] = [

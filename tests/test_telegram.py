@@ -18,11 +18,11 @@ import pytest
 import yaml
 from aiohttp import web
 
-from bot.answers import EMPTY_MESSAGE, Reply
 from bot.channels.telegram import OFF_MESSAGE, SECRET_HEADER, outgoing_messages, split_text
 from bot.config import ROOT
-from bot.knowledge import read_knowledge
-from bot.serve import BIN, BotServers, free_port, server_env
+from bot.content.answers import EMPTY_MESSAGE, Reply
+from bot.content.knowledge import read_knowledge
+from bot.ops.serve import BIN, BotServers, free_port, server_env
 from tests.conftest import KNOWLEDGE_DIR, knowledge_sqlite
 
 TOKEN = "123456789:AAH-fake_token_for_tests"

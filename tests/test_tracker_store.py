@@ -15,7 +15,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.config import ROOT
 from bot.db import create_db_engine
-from bot.tracker_store import UrlSQLTrackerStore
+from bot.stores.tracker_store import UrlSQLTrackerStore
 
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
 

@@ -17,8 +17,8 @@ import yaml
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from bot.config import ROOT
-from bot.knowledge import read_knowledge
-from bot.serve import BotServers, Ports, free_port
+from bot.content.knowledge import read_knowledge
+from bot.ops.serve import BotServers, Ports, free_port
 from tests.conftest import KNOWLEDGE_DIR
 
 pytestmark = pytest.mark.e2e
@@ -62,7 +62,7 @@ FOCUSED = """() => {
 
 @pytest.fixture(scope="session")
 def site(bot: BotServers) -> str:
-    """The demo page, served by bot.webserver on the origin the bot's Rasa allows (CORS)."""
+    """The demo page, served by bot.ops.webserver on the origin the bot's Rasa allows (CORS)."""
     bot.start_web()
     return bot.web_url
 

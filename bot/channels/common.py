@@ -11,7 +11,7 @@ from typing import Any
 from rasa.core.channels.channel import OutputChannel
 from sanic.request import Request
 
-from bot.answers import UNAVAILABLE, Reply
+from bot.content.answers import UNAVAILABLE, Reply
 
 logger = logging.getLogger(__name__)
 

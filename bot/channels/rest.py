@@ -12,8 +12,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.answers import EMPTY_MESSAGE, UNAVAILABLE, Reply
 from bot.channels.common import clean_text, handle_within_deadline, json_body, message_topic
+from bot.content.answers import EMPTY_MESSAGE, UNAVAILABLE, Reply
 
 logger = logging.getLogger(__name__)
 

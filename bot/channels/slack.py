@@ -10,7 +10,6 @@ with its topic.
 from __future__ import annotations
 
 import logging
-import os
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -24,12 +23,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answers import Reply
 from bot.channels.common import json_body, reply_from_message
+from bot.config import Settings
+from bot.content.answers import Reply
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_API_BASE_URL = "https://slack.com/api/"
 OFF_MESSAGE = "Slack channel off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to turn it on"
 ANSWER_EVENT_TYPE = "faqbot_answer"
 MAX_SECTION_CHARS = 3_000  # Block Kit's limit for a section's text
@@ -48,13 +47,16 @@ class SlackSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SlackSettings | None:
         """The settings, or None when a secret is missing (the channel then stays off)."""
-        env = os.environ if env is None else env
-        token, secret = env.get("SLACK_BOT_TOKEN"), env.get("SLACK_SIGNING_SECRET")
-        if not token or not secret:
+        settings = Settings.from_env(env)
+        if not settings.slack_bot_token or not settings.slack_signing_secret:
             return None
-        base_url = env.get("SLACK_API_BASE_URL") or DEFAULT_API_BASE_URL
+        base_url = settings.slack_api_base_url
         # slack_sdk joins URLs with urljoin, which drops the last path segment without a slash.
-        return cls(token, secret, base_url if base_url.endswith("/") else f"{base_url}/")
+        return cls(
+            settings.slack_bot_token.get_secret_value(),
+            settings.slack_signing_secret.get_secret_value(),
+            base_url if base_url.endswith("/") else f"{base_url}/",
+        )
 
 
 def mrkdwn_escape(text: str) -> str:

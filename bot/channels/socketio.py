@@ -17,9 +17,9 @@ from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
 from sanic import Blueprint
 from socketio import AsyncServer
 
-from bot.answers import EMPTY_MESSAGE, Reply
 from bot.channels.common import ReplyOutput, answer_or_apologise, clean_text
 from bot.channels.rest import MAX_MESSAGE_CHARS, MAX_SENDER_CHARS
+from bot.content.answers import EMPTY_MESSAGE, Reply
 
 TOO_LONG = Reply(
     text=f"That message is too long for me. Please ask in fewer than {MAX_MESSAGE_CHARS} "

@@ -10,7 +10,6 @@ import asyncio
 import hmac
 import json
 import logging
-import os
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -22,12 +21,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.answers import EMPTY_MESSAGE, Reply
 from bot.channels.common import ReplyOutput, answer_or_apologise, clean_text, json_body
+from bot.config import Settings
+from bot.content.answers import EMPTY_MESSAGE, Reply
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_API_BASE_URL = "https://api.telegram.org"
+
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query"]
 OFF_MESSAGE = "Telegram channel off: set TELEGRAM_BOT_TOKEN and TELEGRAM_SECRET_TOKEN to turn it on"
@@ -45,18 +45,19 @@ class TelegramError(Exception):
 class TelegramSettings:
     token: str
     secret: str
-    api_base_url: str = DEFAULT_API_BASE_URL
+    api_base_url: str
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> TelegramSettings | None:
         """None unless both secrets are set: a half-configured channel must not start."""
-        env = os.environ if env is None else env
-        token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
-        secret = env.get("TELEGRAM_SECRET_TOKEN", "").strip()
-        if not token or not secret:
+        settings = Settings.from_env(env)
+        if not settings.telegram_bot_token or not settings.telegram_secret_token:
             return None
-        base = env.get("TELEGRAM_API_BASE_URL", "").strip() or DEFAULT_API_BASE_URL
-        return cls(token=token, secret=secret, api_base_url=base.rstrip("/"))
+        return cls(
+            token=settings.telegram_bot_token.get_secret_value(),
+            secret=settings.telegram_secret_token.get_secret_value(),
+            api_base_url=settings.telegram_api_base_url.rstrip("/"),
+        )
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,10 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.off_topic import OffTopicDetector
-from bot.personal_advice import PersonalAdviceDetector
-from bot.red_flags import RedFlagDetector
-from bot.speedups import compile_action_response_check
+from bot.nlu.rasa_patches import compile_action_response_check
+from bot.safety.off_topic import OffTopicDetector
+from bot.safety.personal_advice import PersonalAdviceDetector
+from bot.safety.red_flags import RedFlagDetector
 
 EMERGENCY = "emergency"
 OUT_OF_SCOPE = "out_of_scope"
@@ -80,7 +80,7 @@ class _RuleOverride(GraphComponent):
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False, model_from="SpacyNLP"
 )
 class OffTopicOverride(_RuleOverride):
-    """A message about a subject the FAQ does not cover (bot/off_topic.py) is `out_of_scope`,
+    """A message about a subject the FAQ does not cover (bot/safety/off_topic.py) is `out_of_scope`,
     whatever topic its wording resembles; a refusal or an emergency reply is left alone."""
 
     intent = OUT_OF_SCOPE
@@ -99,7 +99,7 @@ class OffTopicOverride(_RuleOverride):
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False, model_from="SpacyNLP"
 )
 class PersonalAdviceOverride(_RuleOverride):
-    """A message asking the bot to decide for the person (bot/personal_advice.py) gets the
+    """A message asking the bot to decide for the person (bot/safety/personal_advice.py) gets the
     refusal, even when its wording resembles an FAQ topic (a red flag still wins: it runs after)."""
 
     intent = PERSONAL_ADVICE

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.knowledge import TopicAnswer
+from bot.content.knowledge import TopicAnswer
 
 
 @dataclass(frozen=True)

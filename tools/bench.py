@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.config import ROOT, VAR_DIR, Settings
-from bot.serve import BIN, BotServers, free_port, server_env, stop, wait_until_up
+from bot.ops.serve import BIN, BotServers, free_port, server_env, stop, wait_until_up
 
 # Quiet logs for both bots, so logging does not dominate (server_env turns telemetry off).
 BENCH_ENV = {"LOG_LEVEL": "WARNING", "LOG_LEVEL_LIBRARIES": "ERROR"}
@@ -254,7 +254,7 @@ class Subject:
 
 def start_ours(workdir: Path) -> Subject:
     """Action server and Rasa started together, as `make run` does, on a fresh database."""
-    from bot.knowledge import load_knowledge
+    from bot.content.knowledge import load_knowledge
 
     url = f"sqlite:///{workdir / 'bench.db'}"
     load_knowledge(url, Settings.from_env().knowledge_dir)
@@ -397,11 +397,11 @@ COST_CENTRES = [
     ("  tracker store: load the conversation", "retrieve (rasa/core/tracker_store.py"),
     ("  tracker store: save new events", "save (rasa/core/tracker_store.py"),
     ("    SQL commit (SQLite: fsync)", "commit (sqlalchemy/engine/base.py"),
-    ("    redaction (bot.redact)", "redact_event (bot/redact.py"),
+    ("    redaction (bot.stores.redact)", "redact_event (bot/stores/redact.py"),
     ("  custom action: call the action server", "run (rasa/core/actions/action.py"),
     ("    JSON-schema check of its answer", "_validate_action_result (rasa/core/actions/action.py"),
     ("action server: run an action", "run (rasa_sdk/executor.py"),
-    ("  read the knowledge base (SQLAlchemy)", "fetch_topic (bot/knowledge.py"),
+    ("  read the knowledge base (SQLAlchemy)", "fetch_topic (bot/content/knowledge.py"),
     ("logging", "callHandlers (logging/__init__.py"),
 ]
 # A leaf frame here means the event loop was waiting for work: an idle sample.
@@ -538,7 +538,7 @@ def machine_line() -> str:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bot.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__)
     parser.add_argument("--users", type=int, default=16, help="simulated users (default 16)")
     parser.add_argument("--seconds", type=float, default=30, help="seconds per run (default 30)")
     parser.add_argument(

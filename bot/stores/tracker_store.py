@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
 from bot.db import create_db_engine, tune_sqlite
-from bot.redact import redact_event
+from bot.stores.redact import redact_event
 
 logger = logging.getLogger(__name__)
 
@@ -39,10 +39,10 @@ class RedactedEvent:
 
 
 class UrlSQLTrackerStore(SQLTrackerStore):
-    """`type: bot.tracker_store.UrlSQLTrackerStore` in endpoints.yml.
+    """`type: bot.stores.tracker_store.UrlSQLTrackerStore` in endpoints.yml.
 
     Rasa passes the endpoint's `url:` as `host`; when given it overrides DATABASE_URL.
-    Conversations are stored with personal identifiers redacted (bot.redact); the bot itself,
+    Conversations are stored with personal identifiers redacted (bot.stores.redact); the bot itself,
     NLU included, still sees each message as it was typed.
     """
 

@@ -5,17 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from bot.config import ROOT, Settings
 
 NLU_DIR = ROOT / "data" / "nlu"
-CLINC_TRAINING_FILE = NLU_DIR / "out_of_scope_clinc.yml"
 
 
 def _validate(settings: Settings) -> bool:
-    from bot.knowledge import read_knowledge, validate
-    from bot.nlu_data import count_by_intent, read_examples
+    from bot.content.knowledge import read_knowledge, validate
+    from bot.nlu.data import count_by_intent, read_examples
 
     kb = read_knowledge(settings.knowledge_dir)
     problems = validate(kb, count_by_intent(read_examples([NLU_DIR])))
@@ -26,18 +24,19 @@ def _validate(settings: Settings) -> bool:
     return not problems
 
 
-def _load(settings: Settings) -> None:
+def _load(settings: Settings) -> int:
     from sqlalchemy.engine import make_url
 
-    from bot.knowledge import load_knowledge
+    from bot.content.knowledge import load_knowledge
 
     load_knowledge(settings.database_url, settings.knowledge_dir)
     shown = make_url(settings.database_url).render_as_string(hide_password=True)
     print(f"knowledge: loaded into {shown}")
+    return 0
 
 
 def _build_spacy(settings: Settings, force: bool) -> None:
-    from bot.nlp import build_spacy_model
+    from bot.nlu.pipeline import build_spacy_model
 
     if force or not (settings.spacy_model_dir / "meta.json").exists():
         build_spacy_model(settings.spacy_model_dir)
@@ -74,7 +73,7 @@ def _purge(settings: Settings, days: int, dry_run: bool) -> int:
     from datetime import timedelta
 
     from bot.db import create_db_engine
-    from bot.retention import purge
+    from bot.ops.retention import purge
 
     engine = create_db_engine(settings.database_url)
     try:
@@ -96,11 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("load", help="validate, then load the knowledge base into DATABASE_URL")
     spacy_cmd = commands.add_parser("build-spacy", help="write the project's spaCy pipeline")
     spacy_cmd.add_argument("--force", action="store_true", help="rebuild even if present")
-    commands.add_parser("build-oos", help="regenerate the CLINC150 out-of-scope training file")
     commands.add_parser("setup", help="build-spacy, validate and load")
-    nlu_cmd = commands.add_parser("eval-nlu", help="score a trained model on held-out NLU files")
-    nlu_cmd.add_argument("files", nargs="+", type=Path)
-    nlu_cmd.add_argument("--model", type=Path, default=ROOT / "models" / "faqbot.tar.gz")
     telegram_cmd = commands.add_parser(
         "telegram-webhook", help="tell Telegram where to send updates (setWebhook)"
     )
@@ -115,34 +110,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings.from_env()
 
-    if args.command == "build-oos":
-        from bot.clinc import write_training_file
-
-        count = write_training_file(settings.clinc_path, CLINC_TRAINING_FILE)
-        print(f"clinc150: {count} out-of-scope examples written to {CLINC_TRAINING_FILE}")
-        return 0
-    if args.command == "eval-nlu":
-        from bot.evaluation import predict_intents, score
-        from bot.nlu_data import read_examples
-
-        examples = read_examples(args.files)
-        predicted = predict_intents(args.model, [text for text, _ in examples])
-        print(score([(gold, p) for (_, gold), p in zip(examples, predicted, strict=True)]).format())
-        return 0
-    if args.command == "purge":
-        return _purge(settings, args.older_than, args.dry_run)
-    if args.command == "telegram-webhook":
-        return _telegram_webhook(args.url)
+    if args.command == "validate":
+        return 0 if _validate(settings) else 1
+    if args.command == "load":
+        return _load(settings) if _validate(settings) else 1
     if args.command == "build-spacy":
         _build_spacy(settings, args.force)
         return 0
     if args.command == "setup":
         _build_spacy(settings, force=False)
-    if not _validate(settings):
-        return 1
-    if args.command in ("load", "setup"):
-        _load(settings)
-    return 0
+        return _load(settings) if _validate(settings) else 1
+    if args.command == "purge":
+        return _purge(settings, args.older_than, args.dry_run)
+    return _telegram_webhook(args.url)
 
 
 if __name__ == "__main__":

@@ -109,10 +109,10 @@ def fuzz(base_url: str, seconds: float) -> FuzzReport:
 
 def main() -> int:
     from bot.config import Settings
-    from bot.knowledge import load_knowledge
-    from bot.serve import start_bot
+    from bot.content.knowledge import load_knowledge
+    from bot.ops.serve import start_bot
 
-    parser = argparse.ArgumentParser(prog="python -m bot.fuzz", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.fuzz", description=__doc__)
     parser.add_argument("--seconds", type=float, default=60.0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import sys
 from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from bot.config import ROOT
+from bot.config import ROOT, Settings
 
 WEB_DIR = ROOT / "bot" / "web"
 PUBLIC_FILES = {
@@ -71,8 +70,8 @@ def make_server(port: int, rasa_url: str) -> ThreadingHTTPServer:
 
 
 def main() -> int:
-    port = int(os.environ.get("WEB_PORT", "8080"))
-    rasa_url = f"http://localhost:{os.environ.get('RASA_PORT', '5005')}"
+    settings = Settings.from_env()
+    port, rasa_url = settings.web_port, f"http://localhost:{settings.rasa_port}"
     with contextlib.suppress(KeyboardInterrupt), make_server(port, rasa_url) as server:
         server.serve_forever()
     return 0

@@ -15,17 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.clinc import EVALUATION_SPLITS, sample_split
 from bot.config import ROOT, Settings
-from bot.evaluation import score
-from bot.nlu_data import read_examples
+from bot.content.knowledge import read_knowledge
+from bot.nlu.data import read_examples
+from tools.clinc import EVALUATION_SPLITS, sample_split
+from tools.scoring import score
 
 HELDOUT = ROOT / "tests" / "data" / "heldout"
 CLINC_SAMPLE_SIZE = 300
-TOPICS = frozenset(
-    "what_is_botox how_it_works procedure schedule eligibility chronic_migraine side_effects "
-    "effectiveness other_treatments cost see_a_doctor".split()
-)
+TOPICS = frozenset(read_knowledge(Settings().knowledge_dir).topic_ids)
 CHITCHAT = frozenset({"greet", "goodbye", "thank", "bot_challenge", "capabilities"})
 
 
@@ -140,8 +138,8 @@ def format_results(results: Results) -> str:
 def main() -> int:
     import yaml
 
-    from bot.knowledge import load_knowledge
-    from bot.serve import start_bot
+    from bot.content.knowledge import load_knowledge
+    from bot.ops.serve import start_bot
 
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
     disclaimer = domain["responses"]["utter_disclaimer"][0]["text"]

@@ -1,4 +1,4 @@
-"""Compares NLU pipeline alternatives on the held-out sets: `python -m bot.compare`.
+"""Compares NLU pipeline alternatives on the held-out sets: `python -m tools.compare`.
 
 Each variant is trained with `rasa train nlu` into var/compare/<variant>/ and scored on the
 held-out topic/chitchat and near-domain out-of-scope files. The FallbackClassifier threshold is
@@ -20,10 +20,10 @@ from typing import Any
 import yaml
 
 from bot.config import ROOT, Settings
-from bot.eval import clinc_sample
-from bot.evaluation import EQUIVALENT, predict_intents, score
-from bot.knowledge import read_knowledge
-from bot.nlu_data import read_examples
+from bot.content.knowledge import read_knowledge
+from bot.nlu.data import read_examples
+from tools.eval_rest import clinc_sample
+from tools.scoring import EQUIVALENT, predict_intents, score
 
 OUT_DIR = ROOT / "var" / "compare"
 HELDOUT = [ROOT / "tests/data/heldout/faq.yml", ROOT / "tests/data/heldout/near_domain_oos.yml"]
@@ -37,7 +37,7 @@ WORDS: Component = {"name": "CountVectorsFeaturizer", "use_lemma": False}
 LEMMAS: Component = {"name": "CountVectorsFeaturizer", "use_lemma": True}
 LR: Component = {"name": "LogisticRegressionClassifier", "max_iter": 1000}
 WEIGHTED_LR: Component = {
-    "name": "bot.components.WeightedLogisticRegressionClassifier",
+    "name": "bot.nlu.components.WeightedLogisticRegressionClassifier",
     "max_iter": 1000,
     "class_weight_power": 0.5,
     "C": 1.0,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,21 +39,23 @@ class Report:
 
 def score(pairs: Sequence[tuple[str, str]]) -> Report:
     """`pairs` are (gold, predicted); macro-F1 averages over the gold labels."""
-    pairs = [(gold, EQUIVALENT.get(predicted, predicted)) for gold, predicted in pairs]
-    labels = sorted({gold for gold, _ in pairs})
-    per_label: dict[str, LabelScore] = {}
-    for label in labels:
-        tp = sum(1 for g, p in pairs if g == label and p == label)
-        predicted = sum(1 for _, p in pairs if p == label)
-        support = sum(1 for g, _ in pairs if g == label)
-        precision = tp / predicted if predicted else 0.0
-        recall = tp / support if support else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        per_label[label] = LabelScore(precision, recall, f1, support)
-    correct = sum(1 for g, p in pairs if g == p)
+    from sklearn.metrics import accuracy_score, precision_recall_fscore_support
+
+    gold = [g for g, _ in pairs]
+    predicted = [EQUIVALENT.get(p, p) for _, p in pairs]
+    if not pairs:
+        return Report(accuracy=0.0, macro_f1=0.0, per_label={}, total=0)
+    labels = sorted(set(gold))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        gold, predicted, labels=labels, zero_division=0
+    )
+    per_label = {
+        label: LabelScore(float(p), float(r), float(f), int(n))
+        for label, p, r, f, n in zip(labels, precision, recall, f1, support, strict=True)
+    }
     return Report(
-        accuracy=correct / len(pairs) if pairs else 0.0,
-        macro_f1=sum(s.f1 for s in per_label.values()) / len(labels) if labels else 0.0,
+        accuracy=float(accuracy_score(gold, predicted)),
+        macro_f1=float(sum(f1) / len(labels)),
         per_label=per_label,
         total=len(pairs),
     )
@@ -70,3 +73,16 @@ def predict_intents(model_path: Path, texts: Iterable[str]) -> list[str]:
         return [(await agent.parse_message(text))["intent"]["name"] for text in texts]
 
     return asyncio.run(parse_all())
+
+
+if __name__ == "__main__":
+    from bot.config import ROOT
+    from bot.nlu.data import read_examples
+
+    parser = argparse.ArgumentParser(description="score a trained model on held-out NLU files")
+    parser.add_argument("files", nargs="+", type=Path)
+    parser.add_argument("--model", type=Path, default=ROOT / "models" / "faqbot.tar.gz")
+    args = parser.parse_args()
+    examples = read_examples(args.files)
+    guesses = predict_intents(args.model, [text for text, _ in examples])
+    print(score([(gold, p) for (_, gold), p in zip(examples, guesses, strict=True)]).format())

@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.answers import UNAVAILABLE, Reply, compose_answer, topic_button
 from bot.config import Settings
+from bot.content.answers import UNAVAILABLE, Reply, compose_answer, topic_button
+from bot.content.fallback import clarify_candidates
+from bot.content.knowledge import fetch_topic, topic_titles
 from bot.db import create_db_engine
-from bot.fallback import clarify_candidates
-from bot.knowledge import fetch_topic, topic_titles
 
 logger = logging.getLogger(__name__)
 

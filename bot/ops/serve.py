@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.config import ROOT
+from bot.config import ROOT, Settings
 
 BIN = Path(sys.executable).parent
 
@@ -56,17 +56,17 @@ def rasa_server_command(
 
 
 def web_server_command() -> list[str]:
-    return [sys.executable, "-m", "bot.webserver"]
+    return [sys.executable, "-m", "bot.ops.webserver"]
 
 
 def web_server_env(env: Mapping[str, str], ports: Ports) -> dict[str, str]:
-    """bot.webserver reads its port, and Rasa's for the demo page, from the environment."""
+    """bot.ops.webserver reads its port, and Rasa's for the demo page, from the environment."""
     return {**env, "WEB_PORT": str(ports.web), "RASA_PORT": str(ports.rasa)}
 
 
 def cors_origins(web_port: int, env: Mapping[str, str]) -> list[str]:
     """CORS_ORIGINS (comma-separated) if set, else the demo page under both of its names."""
-    configured = [origin.strip() for origin in env.get("CORS_ORIGINS", "").split(",")]
+    configured = [origin.strip() for origin in Settings.from_env(env).cors_origins.split(",")]
     return [origin for origin in configured if origin] or [
         f"http://localhost:{web_port}",
         f"http://127.0.0.1:{web_port}",
@@ -213,11 +213,8 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 
 def main() -> int:
-    ports = Ports(
-        rasa=int(os.environ.get("RASA_PORT", "5005")),
-        actions=int(os.environ.get("ACTIONS_PORT", "5055")),
-        web=int(os.environ.get("WEB_PORT", "8080")),
-    )
+    settings = Settings.from_env()
+    ports = Ports(rasa=settings.rasa_port, actions=settings.actions_port, web=settings.web_port)
     endpoints = endpoints_file(ports, ROOT / "var" / "endpoints.run.yml")
     env = server_env()
     cors = cors_origins(ports.web, env)

@@ -80,7 +80,7 @@ class AtomicRedisLockStore(RedisLockStore):
 
 
 class UrlLockStore(LockStore):
-    """`lock_store: {type: bot.lock_store.UrlLockStore}` in endpoints (endpoints.scale.yml).
+    """`lock_store: {type: bot.stores.lock_store.UrlLockStore}` in endpoints (endpoints.scale.yml).
 
     Redis at the endpoint's `url:`, else at REDIS_URL (keys start with REDIS_KEY_PREFIX). Without
     either it is Rasa's in-memory lock, which serves one process only: with SANIC_WORKERS > 1 it

@@ -1,0 +1,49 @@
+"""Builds the project's own spaCy pipeline: no downloads, just a blank English model, the
+lookup lemmatizer from spacy-lookups-data and a sentencizer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+# The lookup table has no part of speech, so it lemmatises some common words as nouns ("does" ->
+# "doe") or oddly ("worse" -> "wrong", "worst" -> "bad", which would make "worst headache" look like
+# "bad headache"); these fixes are saved into the pipeline's own table.
+LEMMA_FIXES: dict[str, str] = {
+    "does": "do",
+    "Does": "do",
+    "doing": "do",
+    "worse": "worse",
+    "worst": "worst",
+    "lasts": "last",
+    "lasting": "last",
+    "injections": "injection",
+    "shots": "shot",
+    "cost": "cost",
+    "costs": "cost",
+}
+
+
+def build_pipeline() -> Any:
+    """The in-memory pipeline; imports spaCy lazily so importing this module stays cheap."""
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.initialize()  # loads the lookup table
+    lemmatizer: Any = nlp.get_pipe("lemmatizer")
+    table = lemmatizer.lookups.get_table("lemma_lookup")
+    for word, lemma in LEMMA_FIXES.items():
+        table[word] = lemma
+    return nlp
+
+
+def build_spacy_model(target: Path) -> Path:
+    """Writes the pipeline to `target`, where Rasa's SpacyNLP loads it as `model: <path>`."""
+    nlp = build_pipeline()
+    nlp.meta["name"] = "en_faqbot"
+    nlp.meta["version"] = "1.0.0"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nlp.to_disk(target)
+    return target

@@ -1,0 +1,1 @@
+"""Development tools: evaluation, comparison, benchmark, fuzzing, audit, dataset builders. Never imported by bot/."""
