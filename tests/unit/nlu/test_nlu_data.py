@@ -1,0 +1,48 @@
+"""Training data and held-out data: enough examples, and no overlap between them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.config import ROOT, Settings
+from bot.content.knowledge import MIN_NLU_EXAMPLES, KnowledgeBase
+from bot.nlu.data import count_by_intent, normalise, read_examples
+from tools.clinc import EVALUATION_SPLITS, HANDLED_HERE
+
+TRAINING = read_examples([ROOT / "data" / "nlu"])
+HELDOUT_DIR = ROOT / "tests" / "data" / "heldout"
+
+
+def test_every_topic_has_enough_training_examples(kb: KnowledgeBase) -> None:
+    counts = count_by_intent(TRAINING)
+    assert all(counts.get(topic, 0) >= MIN_NLU_EXAMPLES for topic in kb.topic_ids), counts
+
+
+def test_no_training_example_is_labelled_twice() -> None:
+    labels: dict[str, set[str]] = {}
+    for text, intent in TRAINING:
+        labels.setdefault(normalise(text), set()).add(intent)
+    assert {text: i for text, i in labels.items() if len(i) > 1} == {}
+
+
+@pytest.mark.parametrize("heldout", sorted(HELDOUT_DIR.glob("*.yml")), ids=lambda p: p.name)
+def test_heldout_examples_never_appear_in_training(heldout: Path) -> None:
+    training = {normalise(text) for text, _ in TRAINING}
+    overlap = [text for text, _ in read_examples([heldout]) if normalise(text) in training]
+    assert overlap == []
+
+
+def test_clinc_evaluation_queries_are_not_trained_on() -> None:
+    """CLINC intents this bot handles itself (greetings, ...) are not out-of-scope evaluation."""
+    data = json.loads(Settings.from_env().clinc_path.read_text())
+    training = {normalise(text) for text, _ in TRAINING}
+    evaluation = {
+        normalise(text)
+        for split in EVALUATION_SPLITS
+        for text, intent in data[split]
+        if intent not in HANDLED_HERE
+    }
+    assert training & evaluation == set()
