@@ -102,7 +102,7 @@ def test_a_question_between_two_topics_asks_which_and_the_click_answers(
     }
     asked = [(text, r) for text, r in replies.items() if r["metadata"] == {"topic": "clarify"}]
     assert asked, {text: r["metadata"] for text, r in replies.items()}
-    for text, question in asked:
+    for _, question in asked:
         assert "Did you mean" in question["text"]
         payloads = [button["payload"] for button in question["buttons"]]
         assert len(set(payloads)) == 2 and {p.lstrip("/") for p in payloads} <= set(kb.topic_ids)

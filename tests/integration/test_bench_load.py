@@ -1,4 +1,4 @@
-"""`make bench`'s parts that must be right for its figures to mean anything, against a fake bot."""
+"""`make bench`'s load generator against a fake bot on loopback."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.support import JsonHandler, serving
-from tools.bench import LoadResult, drive, problem, summarise_profile
+from tools.bench import drive
 
 
 class FakeBot(ThreadingHTTPServer):
@@ -73,39 +71,3 @@ def test_an_unavailable_answer_counts_as_an_error(fake_bot: FakeBot) -> None:
 def test_the_load_goes_to_loopback_only() -> None:
     with pytest.raises(ValueError, match="127.0.0.1"):
         asyncio.run(drive("http://example.org/webhooks/rest/webhook", [["hi"]], 1, 0.1))
-
-
-@pytest.mark.parametrize(
-    ("status", "body", "error"),
-    [
-        (200, [{"text": "Hello"}], None),
-        (200, [{"image": "https://i.example/cat.jpg"}], None),
-        (500, None, "HTTP 500"),
-        (200, [], "no reply"),
-        (200, [{"text": ""}], "empty message"),
-        (200, [{"text": "Sorry", "metadata": {"topic": "unavailable"}}], "unavailable"),
-    ],
-)
-def test_what_counts_as_an_error(status: int, body: Any, error: str | None) -> None:
-    assert problem(status, body) == error
-
-
-def test_percentiles_are_nearest_rank() -> None:
-    result = LoadResult(users=1, latencies=[i / 1000 for i in range(1, 101)])
-    assert [result.percentile_ms(q) for q in (50, 95, 99)] == pytest.approx([50, 95, 99])
-
-
-def test_the_profile_summary_leaves_idle_time_out_of_the_cost_centres(tmp_path: Path) -> None:
-    site = "/x/.venv/lib/python3.10/site-packages"
-    handle = f"handle_message ({site}/rasa/core/processor.py:10)"
-    raw = tmp_path / "profile.txt"
-    raw.write_text(
-        f"thread (0x1);serve ({site}/sanic/server/runners.py:155) 60\n"
-        f"thread (0x1);{handle};_validate_action_result ({site}/rasa/core/actions/action.py:9) 30\n"
-        f"thread (0x1);{handle};do_commit ({site}/sqlalchemy/engine/default.py:686) 10\n"
-    )
-    lines = summarise_profile(raw)
-    assert lines[0].startswith("  busy 40% of 100 samples")
-    assert "     40.0%  handling a message in total" in lines
-    assert "     30.0%      JSON-schema check of its answer" in lines
-    assert "     75.0%  rasa" in lines  # of the busy samples, by innermost frame
