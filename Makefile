@@ -5,6 +5,8 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 RASA := $(BIN)/rasa
+# `rasa` without the third-party deprecation warnings it prints at start-up (bot/ops/known_warnings.py)
+QUIET_RASA := $(BIN)/python -m bot.ops.known_warnings
 MODEL := models/faqbot.tar.gz
 SPACY_MODEL := var/spacy/en_faqbot/meta.json
 WEB := bot/web
@@ -69,9 +71,9 @@ serve: ## start the servers (after `make setup`)
 	$(BIN)/python -m bot.ops.serve
 
 shell: setup  ## chat in the terminal (starts the action server in the background)
-	@SANIC_HOST=127.0.0.1 $(RASA) run actions --actions actions --port 5055 >var/actions.log 2>&1 & \
+	@SANIC_HOST=127.0.0.1 $(QUIET_RASA) run actions --actions actions --port 5055 >var/actions.log 2>&1 & \
 	  trap "kill $$! 2>/dev/null" EXIT; \
-	  $(RASA) shell --model models --endpoints endpoints.yml
+	  $(QUIET_RASA) shell --model models --endpoints endpoints.yml
 
 lint: $(BIN)/faqbot
 	$(BIN)/ruff check bot actions tools tests
