@@ -5,6 +5,8 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 RASA := $(BIN)/rasa
+# `rasa` without the third-party deprecation warnings it prints at start-up (bot/ops/known_warnings.py)
+QUIET_RASA := $(BIN)/python -m bot.ops.known_warnings
 MODEL := models/faqbot.tar.gz
 SPACY_MODEL := var/spacy/en_faqbot/meta.json
 WEB := bot/web
@@ -25,7 +27,7 @@ PYTHON_310 = $(shell \
 
 CHROMIUM = /usr/bin/chromium
 
-.PHONY: oos test-fast fuzz help setup web load train run serve shell test lint types validate data-validate stories eval bench audit clean
+.PHONY: oos test-fast test-hermetic services fuzz help setup web load train run serve shell test lint types validate data-validate stories eval bench audit clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -69,9 +71,9 @@ serve: ## start the servers (after `make setup`)
 	$(BIN)/python -m bot.ops.serve
 
 shell: setup  ## chat in the terminal (starts the action server in the background)
-	@SANIC_HOST=127.0.0.1 $(RASA) run actions --actions actions --port 5055 >var/actions.log 2>&1 & \
+	@SANIC_HOST=127.0.0.1 $(QUIET_RASA) run actions --actions actions --port 5055 >var/actions.log 2>&1 & \
 	  trap "kill $$! 2>/dev/null" EXIT; \
-	  $(RASA) shell --model models --endpoints endpoints.yml
+	  $(QUIET_RASA) shell --model models --endpoints endpoints.yml
 
 lint: $(BIN)/faqbot
 	$(BIN)/ruff check bot actions tools tests
@@ -95,8 +97,30 @@ $(CHROMIUM):
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
 	else echo "error: the widget tests need Debian's chromium at $(CHROMIUM): sudo apt-get install chromium" >&2; exit 1; fi
 
-test: setup $(CHROMIUM) lint types validate data-validate stories audit  ## lint, types, validation, test stories, audit, every test
+# The PostgreSQL and Redis tests use TEST_POSTGRES_URL and TEST_REDIS_URL when a server answers
+# there (default: the local ones), else start throwaway servers from Debian's packages.
+services:  ## install PostgreSQL and Redis for the tests if missing (they need not be running)
+	@missing=""; \
+	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="postgresql"; \
+	  command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || missing="$$missing redis-server"; \
+	  if [ -n "$$missing" ]; then \
+	    if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	      apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	    else echo "error: the tests need $$missing: sudo apt-get install $$missing" >&2; exit 1; fi; \
+	  fi
+
+test: setup $(CHROMIUM) services lint types validate data-validate stories audit  ## lint, types, validation, test stories, audit, every test
 	$(BIN)/pytest -q
+
+test-fast: $(BIN)/faqbot $(SPACY_MODEL)  ## the unit tests only: no server, database or network (under a minute)
+	$(BIN)/pytest -q tests/unit
+
+# Nothing listens on these ports: every PostgreSQL and Redis test runs on throwaway servers.
+HERMETIC_ENV := TEST_POSTGRES_URL=postgresql+psycopg2://postgres@127.0.0.1:59432/postgres \
+	TEST_REDIS_URL=redis://127.0.0.1:59379/0
+
+test-hermetic: setup $(CHROMIUM) services  ## every test, on throwaway PostgreSQL and Redis servers
+	$(HERMETIC_ENV) $(BIN)/pytest -q
 
 eval: setup  ## the held-out sets through the running bot over REST, as a user would (README, "Evaluation")
 	$(BIN)/python -m tools.eval_rest

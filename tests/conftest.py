@@ -1,40 +1,77 @@
-"""Shared fixtures: a fresh database per test (SQLite file or a new PostgreSQL database)."""
+"""Shared fixtures: the domain, the knowledge base, databases (SQLite, PostgreSQL), Redis, and
+the real servers (`bot` for the session, `make_bot` for a module's own).
+
+Layout: tests/unit needs no server, database or network; tests/integration uses SQLite,
+PostgreSQL, Redis and in-process Rasa pieces; tests/e2e starts real servers (marked `e2e`).
+A test that uses PostgreSQL is marked `postgres`, one that uses Redis `redis`."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
+import yaml
+from rasa.shared.core.domain import Domain
 from sqlalchemy.engine import Engine
 
 from bot.config import ROOT, Settings
-from bot.content.knowledge import KnowledgeBase, load_knowledge, read_knowledge
+from bot.content.answers import disclaimer_from_domain
+from bot.content.knowledge import KnowledgeBase, read_knowledge
 from bot.db import create_db_engine
-from bot.ops.serve import BotServers, start_bot
+from bot.ops.serve import BotServers
+from tests.services import postgres_admin_url, redis_url  # noqa: F401 (session fixtures)
+from tests.support import KNOWLEDGE_DIR, BotFactory, postgres_database
+from tests.telegram_api import fake_api  # noqa: F401 (a fake Telegram Bot API, per module)
 
-KNOWLEDGE_DIR = ROOT / "data" / "knowledge"
-POSTGRES_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+TESTS = Path(__file__).parent
+# Fixtures a unit test must not use: they start servers or reach a database server.
+NOT_FOR_UNIT_TESTS = {"postgres_admin_url", "redis_url", "bot", "make_bot", "sqlite_url", "engine"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Markers from where a test is and what it uses, so they cannot be forgotten."""
+    for item in items:
+        path = Path(str(item.fspath))
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if (TESTS / "unit") in path.parents and fixtures & NOT_FOR_UNIT_TESTS:
+            raise pytest.UsageError(
+                f"{item.nodeid} uses {sorted(fixtures & NOT_FOR_UNIT_TESTS)}: "
+                "move it to tests/integration or tests/e2e"
+            )
+        if (TESTS / "e2e") in path.parents:
+            item.add_marker(pytest.mark.e2e)
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "postgres_admin_url" in fixtures or params.get("database_url") == "postgres":
+            item.add_marker(pytest.mark.postgres)
+        if "redis_url" in fixtures:
+            item.add_marker(pytest.mark.redis)
+
+
+# --- content ------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
-def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotServers]:
-    """The real action server and Rasa server (trained model in models/) on a fresh database."""
-    url = knowledge_sqlite(tmp_path_factory.mktemp("db"))
-    running = start_bot(tmp_path_factory.mktemp("servers"), url)
-    yield running
-    running.stop_all()
+def domain() -> dict[str, Any]:
+    """domain.yml as written (responses, intents, actions)."""
+    return dict(yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8")))
 
 
-def knowledge_sqlite(directory: Path) -> str:
-    """The URL of a new SQLite database in `directory` holding the knowledge base."""
-    url = f"sqlite:///{directory / 'faqbot.db'}"
-    load_knowledge(url, KNOWLEDGE_DIR)
-    return url
+@pytest.fixture(scope="session")
+def rasa_domain() -> Domain:
+    """domain.yml as Rasa loads it."""
+    return Domain.load(str(ROOT / "domain.yml"))
+
+
+@pytest.fixture(scope="session")
+def disclaimer(domain: dict[str, Any]) -> str:
+    return disclaimer_from_domain(domain)
+
+
+@pytest.fixture
+def kb() -> KnowledgeBase:
+    return read_knowledge(KNOWLEDGE_DIR)
 
 
 @pytest.fixture(scope="session")
@@ -45,9 +82,7 @@ def spacy_pipeline() -> Any:
     return spacy.load(Settings.from_env().spacy_model_dir)
 
 
-@pytest.fixture
-def kb() -> KnowledgeBase:
-    return read_knowledge(KNOWLEDGE_DIR)
+# --- databases ----------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -56,29 +91,15 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
-    with postgres_database() as url:
+def postgres_url(postgres_admin_url: str) -> Iterator[str]:  # noqa: F811
+    """A new, empty PostgreSQL database, dropped afterwards."""
+    with postgres_database(postgres_admin_url) as url:
         yield url
-
-
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    """A new, empty database on the local PostgreSQL, dropped afterwards."""
-    name = f"faqbot_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest) -> str:
-    """Runs a test once on SQLite and once on the local PostgreSQL."""
+    """Runs a test once on SQLite and once on PostgreSQL."""
     return str(request.getfixturevalue(f"{request.param}_url"))
 
 
@@ -87,3 +108,24 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine = create_db_engine(database_url)
     yield engine
     engine.dispose()
+
+
+# --- the real servers ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def make_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotFactory]:
+    """A module's own servers: `make_bot("name", env={...}, credentials=..., actions=...)`;
+    all stopped at the end of the module (or earlier by `servers.stop_all()`)."""
+    factory = BotFactory(tmp_path_factory)
+    yield factory
+    factory.stop_all()
+
+
+@pytest.fixture(scope="session")
+def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotServers]:
+    """The real action server and Rasa server (trained model in models/) on a fresh SQLite
+    database, shared by the session."""
+    factory = BotFactory(tmp_path_factory)
+    yield factory("bot")
+    factory.stop_all()

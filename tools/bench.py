@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 
 from bot.config import ROOT, VAR_DIR, Settings
 from bot.ops.serve import BIN, BotServers, free_port, server_env, stop, wait_until_up
+from tools.scoring import percentile
 
 # Quiet logs for both bots, so logging does not dominate (server_env turns telemetry off).
 BENCH_ENV = {"LOG_LEVEL": "WARNING", "LOG_LEVEL_LIBRARIES": "ERROR"}
@@ -120,12 +121,9 @@ class LoadResult:
     def throughput(self) -> float:
         return self.messages / self.elapsed if self.elapsed else 0.0
 
-    def percentile_ms(self, q: float) -> float:
-        """Nearest-rank percentile: the latency that q% of the messages did not exceed."""
-        if not self.latencies:
-            return math.nan
-        ordered = sorted(self.latencies)
-        return 1000 * ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+    def percentile_ms(self, q: int) -> float:
+        """The q-th latency percentile in milliseconds (tools.scoring.percentile)."""
+        return 1000 * percentile(self.latencies, q)
 
 
 async def _user(

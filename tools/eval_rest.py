@@ -19,7 +19,7 @@ from bot.config import ROOT, Settings
 from bot.content.knowledge import read_knowledge
 from bot.nlu.data import read_examples
 from tools.clinc import EVALUATION_SPLITS, sample_split
-from tools.scoring import score
+from tools.scoring import percentile, score
 
 HELDOUT = ROOT / "tests" / "data" / "heldout"
 CLINC_SAMPLE_SIZE = 300
@@ -117,7 +117,7 @@ def evaluate(ask: Callable[[str, str], list[dict[str, Any]]], disclaimer: str) -
         ),
         "disclaimer_coverage": rate(faq_answers, lambda a: disclaimer in a.reply),
         "latency_p50_ms": 1000 * statistics.median(latencies),
-        "latency_p95_ms": 1000 * latencies[int(0.95 * (len(latencies) - 1))],
+        "latency_p95_ms": 1000 * percentile(latencies, 95),
         "messages": float(len(everything)),
     }
     misses = [

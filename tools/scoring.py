@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import math
+import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+
+def percentile(values: Sequence[float], q: int) -> float:
+    """The q-th percentile (1 to 99) of `values`, interpolated between the two nearest ranks
+    (statistics.quantiles' "inclusive" method, numpy.percentile's default); nan when empty.
+
+    The one definition `make bench` and `make eval` report their latencies with."""
+    if not values:
+        return math.nan
+    if len(values) == 1:
+        return float(values[0])
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
 
 # What the bot does with a low-confidence message is exactly what it does with out_of_scope.
 EQUIVALENT = {"nlu_fallback": "out_of_scope"}

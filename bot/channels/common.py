@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable
+from collections import OrderedDict
+from collections.abc import Awaitable, Hashable
 from typing import Any
 
 from rasa.core.channels.channel import OutputChannel
@@ -17,6 +18,24 @@ logger = logging.getLogger(__name__)
 
 # A person waiting on a chat should hear back within 3 s, even if a part behind Rasa is slow.
 REPLY_DEADLINE_SECONDS = 2.5
+
+
+class SeenIds:
+    """The last `size` ids a channel has received (Slack event ids, Telegram update ids), so a
+    delivery the platform repeats is answered once. Kept in memory: forgotten on a restart."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._ids: OrderedDict[Hashable, None] = OrderedDict()
+        self._size = size
+
+    def first_time(self, key: Hashable) -> bool:
+        """True the first time `key` is seen (and remembers it), False after."""
+        if key in self._ids:
+            return False
+        self._ids[key] = None
+        if len(self._ids) > self._size:
+            self._ids.popitem(last=False)
+        return True
 
 
 def message_topic(message: dict[str, Any]) -> str | None:

@@ -10,7 +10,6 @@ with its topic.
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +22,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.channels.common import json_body, reply_from_message
+from bot.channels.common import SeenIds, json_body, reply_from_message
 from bot.config import Settings
 from bot.content.answers import Reply
 
@@ -162,7 +161,7 @@ class SlackInput(RasaSlackInput):
             slack_signing_secret=settings.signing_secret,
         )
         self.api_base_url = settings.api_base_url
-        self._seen_event_ids: OrderedDict[str, None] = OrderedDict()
+        self._seen_event_ids = SeenIds(REMEMBERED_EVENTS)
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
@@ -195,12 +194,7 @@ class SlackInput(RasaSlackInput):
         event_id = body.get("event_id") if isinstance(body, dict) else None
         if not event_id:
             return False
-        if event_id in self._seen_event_ids:
-            return True
-        self._seen_event_ids[event_id] = None
-        if len(self._seen_event_ids) > REMEMBERED_EVENTS:
-            self._seen_event_ids.popitem(last=False)
-        return False
+        return not self._seen_event_ids.first_time(event_id)
 
     async def process_message(
         self,

@@ -10,7 +10,6 @@ import asyncio
 import hmac
 import json
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.common import ReplyOutput, answer_or_apologise, clean_text, json_body
+from bot.channels.common import (
+    ReplyOutput,
+    SeenIds,
+    answer_or_apologise,
+    clean_text,
+    json_body,
+)
 from bot.config import Settings
 from bot.content.answers import EMPTY_MESSAGE, Reply
 
@@ -164,22 +169,6 @@ class TelegramOutput(ReplyOutput):
             await self.api.call("sendMessage", body)
 
 
-class RecentUpdates:
-    """update_ids already taken: Telegram re-sends an update when the webhook answers slowly."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self._ids: OrderedDict[int, None] = OrderedDict()
-        self._size = size
-
-    def first_time(self, update_id: int) -> bool:
-        if update_id in self._ids:
-            return False
-        self._ids[update_id] = None
-        if len(self._ids) > self._size:
-            self._ids.popitem(last=False)
-        return True
-
-
 def _chat_id(message: Any) -> int | None:
     chat = message.get("chat") if isinstance(message, dict) else None
     chat_id = chat.get("id") if isinstance(chat, dict) else None
@@ -201,7 +190,7 @@ class TelegramInput(InputChannel):
 
     def __init__(self, settings: TelegramSettings | None) -> None:
         self.settings = settings
-        self.seen = RecentUpdates()
+        self.seen = SeenIds()  # update_ids: Telegram re-sends when the webhook is slow
 
     @classmethod
     def name(cls) -> str:

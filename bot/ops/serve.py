@@ -30,8 +30,12 @@ class Ports:
     web: int = 8080
 
 
+# `rasa`, minus the third-party deprecation warnings it prints at start-up (bot.ops.known_warnings).
+RASA = [sys.executable, "-m", "bot.ops.known_warnings"]
+
+
 def action_server_command(port: int) -> list[str]:
-    return [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)]
+    return [*RASA, "run", "actions", "--actions", "actions", "--port", str(port)]
 
 
 def rasa_server_command(
@@ -44,7 +48,7 @@ def rasa_server_command(
 ) -> list[str]:
     """`cors`: the web origins whose pages may talk to Rasa (the widget's socket.io polling)."""
     return [
-        str(BIN / "rasa"), "run",
+        *RASA, "run",
         "--model", str(ROOT / "models"),
         "--interface", "127.0.0.1",
         "--port", str(ports.rasa),
@@ -141,33 +145,33 @@ class BotServers:
         return f"http://127.0.0.1:{self.ports.web}"
 
     def start_actions(self) -> None:
-        log = (self.workdir / "actions.log").open("ab")
-        self.processes["actions"] = subprocess.Popen(
-            action_server_command(self.ports.actions), cwd=ROOT, env=self.env,
-            stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        with (self.workdir / "actions.log").open("ab") as log:  # the server has its own copy
+            self.processes["actions"] = subprocess.Popen(
+                action_server_command(self.ports.actions), cwd=ROOT, env=self.env,
+                stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
         wait_until_up(
             f"http://127.0.0.1:{self.ports.actions}/health", self.processes["actions"], 120
         )
 
     def start_rasa(self) -> None:
         endpoints = endpoints_file(self.ports, self.workdir / "endpoints.yml", self.endpoints)
-        log = (self.workdir / "rasa.log").open("ab")
         command = rasa_server_command(
             self.ports, endpoints, self.rasa_args, credentials=self.credentials,
             cors=cors_origins(self.ports.web, self.env),
         )  # fmt: skip
-        self.processes["rasa"] = subprocess.Popen(
-            command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
-        )
+        with (self.workdir / "rasa.log").open("ab") as log:
+            self.processes["rasa"] = subprocess.Popen(
+                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
         wait_until_up(f"{self.url}/webhooks/rest/", self.processes["rasa"], 300)
 
     def start_web(self) -> None:
-        log = (self.workdir / "web.log").open("ab")
-        self.processes["web"] = subprocess.Popen(
-            web_server_command(), cwd=ROOT, env=web_server_env(self.env, self.ports),
-            stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        with (self.workdir / "web.log").open("ab") as log:
+            self.processes["web"] = subprocess.Popen(
+                web_server_command(), cwd=ROOT, env=web_server_env(self.env, self.ports),
+                stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
         wait_until_up(f"{self.web_url}/", self.processes["web"], 30)
 
     def stop(self, name: str) -> None:

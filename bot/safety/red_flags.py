@@ -1,6 +1,6 @@
 """Emergency red flags, as a list a clinician can review.
 
-Source of the list: ../shared/content/facts.md, "Red flags" (NHS Headaches / NHS inform, the SNOOP4
+Source of the list: our clinical facts, "Red flags" (NHS Headaches / NHS inform, the SNOOP4
 list in CMAJ 2023, and the FDA boxed warning for BOTOX). Each flag is a set of phrases, matched on
 lemmas (so "drooping", "droops" and "drooped" are one phrase), plus a few token patterns where the
 words can come in any order. A flag found in a sentence that is a general question ("can Botox

@@ -1,0 +1,172 @@
+"""End to end: real Rasa server + real action server + a real database, over the REST channel."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import UserUttered
+
+from bot.config import ROOT
+from bot.content.knowledge import KnowledgeBase
+from bot.ops.serve import BIN, BotServers
+from bot.stores.tracker_store import UrlSQLTrackerStore
+from tests.support import KNOWLEDGE_DIR, QUESTIONS
+
+# Questions that fall between two topics for the shipped model; retraining shifts the split,
+# so the test needs only one of them to be asked back about.
+BETWEEN_TWO_TOPICS = [
+    "is it worth it and how much",
+    "is it worth the money",
+    "how much is it and does it work",
+    "how many injections and how often",
+    "does it hurt and what are the side effects",
+]
+
+
+@pytest.mark.parametrize("topic", list(QUESTIONS))
+def test_a_question_in_plain_words_gets_the_sourced_answer_with_disclaimer(
+    bot: BotServers, topic: str, disclaimer: str
+) -> None:
+    [message] = bot.ask(f"e2e-{topic}", QUESTIONS[topic])
+    assert message["metadata"] == {"topic": topic}
+    assert "\n\nSource: " in message["text"]
+    assert message["text"].endswith(disclaimer)
+    assert 2 <= len(message["buttons"]) <= 3
+
+
+def test_clicking_a_related_topic_answers_that_topic(bot: BotServers, disclaimer: str) -> None:
+    [answer] = bot.ask("e2e-click", QUESTIONS["procedure"])
+    button = answer["buttons"][0]
+    [followup] = bot.ask("e2e-click", button["payload"])
+    assert followup["metadata"]["topic"] == button["payload"].lstrip("/")
+    assert followup["text"].endswith(disclaimer)
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("hello", "greet"),
+        ("are you a real person?", "bot_challenge"),
+        ("what can you help me with", "capabilities"),
+        ("thanks a lot", "thank"),
+        ("bye", "goodbye"),
+    ],
+)
+def test_small_talk_is_handled(bot: BotServers, text: str, topic: str) -> None:
+    messages = bot.ask("e2e-chat", text)
+    assert [m["metadata"]["topic"] for m in messages] == [topic]
+
+
+def test_a_question_from_another_domain_gets_the_honest_fallback(
+    bot: BotServers, kb: KnowledgeBase
+) -> None:
+    [message] = bot.ask("e2e-oos", "can you book me a table for two at an italian place")
+    assert message["metadata"] == {"topic": "out_of_scope"}
+    assert message["text"].startswith("Sorry, I can only help with")
+    assert [b["payload"] for b in message["buttons"]] == [f"/{t}" for t in kb.topic_ids]
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        # Worded like FAQ questions, but about another subject or the person's own decision.
+        ("what are the side effects of topiramate", "out_of_scope"),
+        ("how long does botox for excessive sweating last", "out_of_scope"),
+        ("is it ok for me to go skiing the day after my injections", "personal_advice"),
+        ("is botox a good idea for someone like me", "personal_advice"),
+        # Describing one's own headaches is not an emergency without a red flag.
+        ("every day my head throbs behind my eyes", "personal_advice"),
+        ("my neck is tight and my head aches every evening", "personal_advice"),
+    ],
+)
+def test_rule_lists_override_a_look_alike_topic(bot: BotServers, text: str, topic: str) -> None:
+    messages = bot.ask("e2e-rules", text)
+    assert messages[0]["metadata"] == {"topic": topic}
+    assert "Source: " not in messages[0]["text"]
+    if topic == "personal_advice":
+        assert "get urgent medical help now" in messages[0]["text"]
+
+
+def test_a_question_between_two_topics_asks_which_and_the_click_answers(
+    bot: BotServers, kb: KnowledgeBase, disclaimer: str
+) -> None:
+    replies = {
+        text: bot.ask(f"e2e-clarify-{i}", text)[0] for i, text in enumerate(BETWEEN_TWO_TOPICS)
+    }
+    asked = [(text, r) for text, r in replies.items() if r["metadata"] == {"topic": "clarify"}]
+    assert asked, {text: r["metadata"] for text, r in replies.items()}
+    for _, question in asked:
+        assert "Did you mean" in question["text"]
+        payloads = [button["payload"] for button in question["buttons"]]
+        assert len(set(payloads)) == 2 and {p.lstrip("/") for p in payloads} <= set(kb.topic_ids)
+    text, question = asked[0]
+    payloads = [button["payload"] for button in question["buttons"]]
+    [answer] = bot.ask(f"e2e-clarify-{BETWEEN_TWO_TOPICS.index(text)}", payloads[0])
+    assert answer["metadata"] == {"topic": payloads[0].lstrip("/")}
+    assert answer["text"].endswith(disclaimer)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\x00\x01\x02"])
+def test_an_empty_message_gets_a_prompt(bot: BotServers, text: str) -> None:
+    [message] = bot.ask("e2e-empty", text)
+    assert message["metadata"] == {"topic": "empty"}
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ("not json", 400),
+        ('["a list"]', 400),
+        ('{"sender": "x"}', 400),
+        ('{"message": "hi"}', 400),
+        ('{"sender": "x", "message": 42}', 400),
+        (json.dumps({"sender": "x", "message": "a" * 100_000}), 413),
+    ],
+)
+def test_malformed_requests_get_a_clear_4xx_and_the_server_keeps_serving(
+    bot: BotServers, body: str, status: int
+) -> None:
+    code, answer = bot.post(body)
+    assert code == status
+    assert "error" in answer
+    assert bot.ask("e2e-after-bad", "hello")[0]["metadata"]["topic"] == "greet"
+
+
+def test_an_edited_answer_shows_after_reloading_content_without_retraining(
+    bot: BotServers, tmp_path: Path
+) -> None:
+    shutil.copytree(KNOWLEDGE_DIR, tmp_path / "kb")
+    topics = tmp_path / "kb" / "topics.yml"
+    edited = "Edited for the test: costs vary, ask your provider."
+    doc = yaml.safe_load(topics.read_text())
+    next(t for t in doc["topics"] if t["id"] == "cost")["answer"] = edited
+    topics.write_text(yaml.safe_dump(doc))
+    env = {**bot.env, "KNOWLEDGE_DIR": str(tmp_path / "kb")}
+    try:
+        subprocess.run([str(BIN / "faqbot"), "load"], env=env, check=True, cwd=ROOT)
+        [message] = bot.ask("e2e-edit", QUESTIONS["cost"])
+        assert message["text"].startswith(edited)
+    finally:
+        subprocess.run([str(BIN / "faqbot"), "load"], env=bot.env, check=True, cwd=ROOT)
+    [message] = bot.ask("e2e-edit", QUESTIONS["cost"])
+    assert not message["text"].startswith(edited)
+
+
+def test_a_restart_keeps_the_conversation(bot: BotServers, rasa_domain: Domain) -> None:
+    bot.ask("e2e-restart", QUESTIONS["what_is_botox"])
+    bot.stop("rasa")
+    bot.start_rasa()
+    [message] = bot.ask("e2e-restart", QUESTIONS["cost"])
+    assert message["metadata"]["topic"] == "cost"
+    store = UrlSQLTrackerStore(rasa_domain, host=bot.env["DATABASE_URL"])
+    tracker = asyncio.run(store.retrieve("e2e-restart"))
+    assert tracker is not None
+    said = [e.text for e in tracker.events if isinstance(e, UserUttered)]
+    assert said == [QUESTIONS["what_is_botox"], QUESTIONS["cost"]]
