@@ -1,0 +1,212 @@
+"""The second safety net: a small classifier that does not depend on phrases.
+
+Logistic regression on word (1-2) and character (2-5, within words) n-grams, trained for recall on
+emergency and crisis descriptions (data/safety/net/, plus the project's `emergency` and `crisis`
+NLU examples) against everything else the project has: data/safety/net's not_urgent messages and
+every other NLU example in data/nlu (FAQ questions, chit-chat, out-of-scope, personal advice).
+
+Its threshold is chosen by stratified cross-validation on that training data: the highest score
+that keeps the recall of the held-out folds' urgent messages at `target_recall`, but never below
+`min_threshold`. It is trained at `rasa train` time by the SafetyRouter component and persisted
+in Rasa's model storage, with its cross-validation report (`python -m bot.safety.net` prints one).
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.nlu.data import normalise
+
+URGENT_INTENTS = frozenset({"emergency", "crisis"})
+NET_LABELS = {"emergency": 1, "crisis": 1, "not_urgent": 0}
+
+
+def net_examples(net_dir: Path) -> list[tuple[str, str]]:
+    """(text, label) for data/safety/net/src/<label>/<category>.txt, one message a line."""
+    pairs = []
+    for label in NET_LABELS:
+        for path in sorted((net_dir / "src" / label).glob("*.txt")):
+            for line in path.read_text(encoding="utf-8").splitlines():
+                text = " ".join(line.split())
+                if text:
+                    pairs.append((text, label))
+    return pairs
+
+
+def training_set(
+    net_dir: Path, nlu_examples: list[tuple[str, str]]
+) -> tuple[list[str], list[int], list[str]]:
+    """Texts, 1/0 labels and where each came from (`net:<label>` or `nlu:<intent>`), without
+    duplicates (the first occurrence wins)."""
+    texts, labels, origins = [], [], []
+    seen: set[str] = set()
+    rows = [(t, NET_LABELS[label], f"net:{label}") for t, label in net_examples(net_dir)]
+    rows += [(t, int(i in URGENT_INTENTS), f"nlu:{i}") for t, i in nlu_examples]
+    for text, label, origin in rows:
+        key = normalise(text)
+        if not key or key in seen:
+            continue
+        seen.add(key)
+        texts.append(text)
+        labels.append(label)
+        origins.append(origin)
+    return texts, labels, origins
+
+
+def make_model(c: float = 4.0) -> Any:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    features = FeatureUnion(
+        [
+            ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, lowercase=True)),
+            (
+                "chars",
+                TfidfVectorizer(
+                    analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2
+                ),
+            ),
+        ]
+    )
+    classifier = LogisticRegression(C=c, class_weight="balanced", max_iter=3000)
+    return Pipeline([("features", features), ("classifier", classifier)])
+
+
+@dataclass
+class CrossValidation:
+    folds: int
+    target_recall: float
+    threshold: float
+    recall: float  # urgent messages of held-out folds scored at or above the threshold
+    false_positive_rate: float  # other messages of held-out folds scored at or above it
+    false_positive_rate_by_origin: dict[str, float] = field(default_factory=dict)
+    positives: int = 0
+    negatives: int = 0
+
+    def format(self) -> str:
+        lines = [
+            f"second net: {self.positives} urgent / {self.negatives} other training messages, "
+            f"{self.folds}-fold cross-validation",
+            f"  threshold {self.threshold:.3f} (target recall {self.target_recall:.2f})",
+            f"  held-out folds: recall {self.recall:.3f}, "
+            f"false-positive rate {self.false_positive_rate:.4f}",
+        ]
+        lines += [
+            f"    false positives, {origin:<24} {rate:.4f}"
+            for origin, rate in sorted(self.false_positive_rate_by_origin.items())
+        ]
+        return "\n".join(lines)
+
+
+def cross_validate(
+    texts: list[str],
+    labels: list[int],
+    origins: list[str],
+    target_recall: float,
+    min_threshold: float,
+    folds: int = 5,
+    c: float = 4.0,
+    seed: int = 2026,
+) -> CrossValidation:
+    import numpy as np
+    from sklearn.model_selection import StratifiedKFold
+
+    y = np.array(labels)
+    scores = np.zeros(len(texts))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for train, test in splitter.split(texts, y):
+        model = make_model(c).fit([texts[i] for i in train], y[train])
+        scores[test] = model.predict_proba([texts[i] for i in test])[:, 1]
+    positive = np.sort(scores[y == 1])
+    # The highest threshold keeping at least target_recall of the urgent messages.
+    allowed_misses = int(np.floor((1 - target_recall) * len(positive)))
+    threshold = max(float(positive[allowed_misses]), min_threshold)
+    negative = y == 0
+    by_origin: dict[str, float] = {}
+    for origin in sorted({o for o, label in zip(origins, labels) if label == 0}):
+        mask = np.array([o == origin for o in origins]) & negative
+        by_origin[origin] = float((scores[mask] >= threshold).mean())
+    return CrossValidation(
+        folds=folds,
+        target_recall=target_recall,
+        threshold=threshold,
+        recall=float((scores[y == 1] >= threshold).mean()),
+        false_positive_rate=float((scores[negative] >= threshold).mean()),
+        false_positive_rate_by_origin=by_origin,
+        positives=int(y.sum()),
+        negatives=int(negative.sum()),
+    )
+
+
+class SafetyNet:
+    """The trained model and its threshold."""
+
+    def __init__(self, model: Any, threshold: float, report: CrossValidation) -> None:
+        self.model = model
+        self.threshold = threshold
+        self.report = report
+
+    def score(self, text: str) -> float:
+        return float(self.model.predict_proba([text])[0, 1])
+
+    def fires(self, text: str) -> bool:
+        return self.score(text) >= self.threshold
+
+    def save(self, path: Path) -> None:
+        path.write_bytes(pickle.dumps(self))
+
+    @staticmethod
+    def load(path: Path) -> SafetyNet:
+        # Our own file, written by `rasa train` into the model archive (never user input).
+        net = pickle.loads(path.read_bytes())  # noqa: S301
+        assert isinstance(net, SafetyNet)
+        return net
+
+
+def train_net(
+    net_dir: Path,
+    nlu_examples: list[tuple[str, str]],
+    target_recall: float = 0.97,
+    min_threshold: float = 0.5,
+    folds: int = 5,
+    c: float = 4.0,
+) -> SafetyNet:
+    texts, labels, origins = training_set(net_dir, nlu_examples)
+    report = cross_validate(texts, labels, origins, target_recall, min_threshold, folds, c)
+    model = make_model(c).fit(texts, labels)
+    return SafetyNet(model, report.threshold, report)
+
+
+def main() -> None:
+    """Prints the cross-validation report and the false-alarm rates on two held-out sets."""
+    import argparse
+
+    from bot.config import ROOT, Settings
+    from bot.nlu.data import read_examples
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--target-recall", type=float, default=0.97)
+    parser.add_argument("--min-threshold", type=float, default=0.5)
+    parser.add_argument("--c", type=float, default=4.0)
+    args = parser.parse_args()
+    nlu = read_examples([ROOT / "data" / "nlu"])
+    net = train_net(
+        Settings.from_env().safety_dir / "net", nlu, args.target_recall, args.min_threshold, c=args.c
+    )
+    print(net.report.format())
+    heldout = ROOT / "tests" / "data" / "heldout"
+    for name in ("faq.yml", "warning_sign_questions.yml", "near_domain_oos.yml", "personal_advice.yml", "emergency.yml", "crisis.yml"):
+        path = heldout / name
+        if not path.exists():
+            continue
+        texts = [t for t, _ in read_examples([path])]
+        hits = [t for t in texts if net.fires(t)]
+        print(f"  held-out {name:<28} fires on {len(hits)}/{len(texts)} ({len(hits) / len(texts):.3f})")
+
+
+if __name__ == "__main__":
+    main()
