@@ -76,7 +76,7 @@ class SafetyRouter(GraphComponent):
         compile_action_response_check()
         return cls(config, model_storage, resource)
 
-    def train(self, training_data: TrainingData) -> Resource:
+    def train(self, training_data: TrainingData, model: SpacyModel | None = None) -> Resource:
         safety_dir = Settings.from_env().safety_dir
         book = load_rules(safety_dir)
         examples = [
