@@ -7,8 +7,8 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.content.answers import disclaimer_from_domain
 from bot.config import Settings
+from bot.content.answers import disclaimer_from_domain
 from bot.content.service import answer_topic, clarify
 from bot.safety.replies import compose, load_templates
 

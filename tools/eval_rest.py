@@ -97,7 +97,9 @@ def evaluate(ask: Callable[[str, str], list[dict[str, Any]]], disclaimer: str) -
     urgent_topics = ("emergency", "crisis", "urgent_unconfirmed")
     # The refusal carries the emergency numbers (review C3): they are not "a number given".
     settings = Settings.from_env()
-    refusal = compose("personal_advice", settings.emergency_numbers, load_templates(settings.safety_dir))
+    refusal = compose(
+        "personal_advice", settings.emergency_numbers, load_templates(settings.safety_dir)
+    )
     faq_answers = [a for a in everything if a.topic in TOPICS]
     report = score([(a.gold, a.topic) for a in in_scope])
     latencies = sorted(a.seconds for a in everything)

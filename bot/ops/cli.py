@@ -123,7 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     purge_cmd.add_argument("--older-than", metavar="DAYS", type=_positive_days, required=True)
     purge_cmd.add_argument("--dry-run", action="store_true", help="only count what would go")
-    safety_cmd = commands.add_parser("safety", help="the safety rules: show them, explain a message")
+    safety_cmd = commands.add_parser(
+        "safety", help="the safety rules: show them, explain a message"
+    )
     safety_sub = safety_cmd.add_subparsers(dest="safety_command", required=True)
     show_cmd = safety_sub.add_parser("show", help="print data/safety/*.yml as a reviewable table")
     show_cmd.add_argument("--format", choices=["markdown", "html"], default="markdown")

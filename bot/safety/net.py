@@ -57,9 +57,9 @@ def training_set(
 
 
 def make_model(c: float = 4.0) -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion, Pipeline
-    from sklearn.feature_extraction.text import TfidfVectorizer
 
     features = FeatureUnion(
         [
@@ -127,7 +127,7 @@ def cross_validate(
     threshold = max(float(positive[allowed_misses]), min_threshold)
     negative = y == 0
     by_origin: dict[str, float] = {}
-    for origin in sorted({o for o, label in zip(origins, labels) if label == 0}):
+    for origin in sorted({o for o, label in zip(origins, labels, strict=False) if label == 0}):
         mask = np.array([o == origin for o in origins]) & negative
         by_origin[origin] = float((scores[mask] >= threshold).mean())
     return CrossValidation(
@@ -195,17 +195,31 @@ def main() -> None:
     args = parser.parse_args()
     nlu = read_examples([ROOT / "data" / "nlu"])
     net = train_net(
-        Settings.from_env().safety_dir / "net", nlu, args.target_recall, args.min_threshold, c=args.c
+        Settings.from_env().safety_dir / "net",
+        nlu,
+        args.target_recall,
+        args.min_threshold,
+        c=args.c,
     )
     print(net.report.format())
     heldout = ROOT / "tests" / "data" / "heldout"
-    for name in ("faq.yml", "warning_sign_questions.yml", "near_domain_oos.yml", "personal_advice.yml", "emergency.yml", "crisis.yml"):
+    for name in (
+        "faq.yml",
+        "warning_sign_questions.yml",
+        "near_domain_oos.yml",
+        "personal_advice.yml",
+        "emergency.yml",
+        "crisis.yml",
+    ):
         path = heldout / name
         if not path.exists():
             continue
         texts = [t for t, _ in read_examples([path])]
         hits = [t for t in texts if net.fires(t)]
-        print(f"  held-out {name:<28} fires on {len(hits)}/{len(texts)} ({len(hits) / len(texts):.3f})")
+        print(
+            f"  held-out {name:<28} fires on {len(hits)}/{len(texts)} "
+            f"({len(hits) / len(texts):.3f})"
+        )
 
 
 if __name__ == "__main__":

@@ -82,7 +82,8 @@ def explain(rules: CompiledRules, text: str, intent: str | None = None) -> str:
         lines.append("no rule's phrase or pattern is in the message")
     for m in matches:
         lines.append(
-            f"  {m.decision:<15} {m.rule_id} ({m.category}): {m.phrase!r} matched {m.text!r}: {m.why}"
+            f"  {m.decision:<15} {m.rule_id} ({m.category}): "
+            f"{m.phrase!r} matched {m.text!r}: {m.why}"
         )
     decision = route(matches, intent)
     lines.append(

@@ -6,7 +6,8 @@
 4. an off-topic rule (data/safety/off_topic.yml)        -> `out_of_scope`, unless the classifier
    already chose a refusal, a crisis or an emergency
 5. the second net (bot/safety/net.py) scores the message at or above its threshold
-   -> intent `emergency`, decision `urgent_unconfirmed`: the short urgent-help reply, marked for review
+   -> intent `emergency`, decision `urgent_unconfirmed`: the short urgent-help reply, marked
+   for review
 6. the classifier's intent. An `emergency` or `crisis` intent that no rule and not the net confirms
    becomes `personal_advice` (the refusal, which says when and whom to call): for people with
    chronic migraine, everyday descriptions ("my head throbs every evening") must not alarm.
@@ -41,7 +42,9 @@ ORDER = (
 @dataclass(frozen=True)
 class Decision:
     intent: str  # the intent the bot acts on
-    decision: str  # emergency, crisis, personal_advice, out_of_scope, urgent_unconfirmed, classifier
+    decision: (
+        str  # emergency, crisis, personal_advice, out_of_scope, urgent_unconfirmed, classifier
+    )
     by: str  # rule, net, classifier, classifier_unconfirmed
     rule: Optional[str] = None  # noqa: UP007
     category: Optional[str] = None  # noqa: UP007

@@ -232,7 +232,7 @@ class CompiledRules:
         # Phrases go through the same pipeline as messages, so their lemmas are the messages'.
         for attr, pairs in phrase_keys.items():
             docs = nlp.pipe(phrase for _, phrase in pairs)
-            for (key, _), doc in zip(pairs, docs):
+            for (key, _), doc in zip(pairs, docs, strict=False):
                 self.matchers[attr].add(key, [doc])
 
     def parse(self, text: str) -> Any:
@@ -247,14 +247,18 @@ class CompiledRules:
             file, rule, phrase = self.keys[self.nlp.vocab.strings[match_id]]
             fired, why = _conditions(file, rule, doc, start, words, intent)
             matches.append(
-                Match(file.decision, rule.id, rule.category, phrase, doc[start:end].text, fired, why)
+                Match(
+                    file.decision, rule.id, rule.category, phrase, doc[start:end].text, fired, why
+                )
             )
         return sorted(matches, key=lambda m: (FILE_ORDER[m.decision], not m.fired))
 
 
 def _answered_by(intent: str | None, intents: list[str]) -> bool:
     """`what_is_botox` also covers a retrieval intent `faq/what_is_botox`."""
-    return bool(intent) and any(intent == i or intent.endswith(f"/{i}") for i in intents)
+    if not intent:
+        return False
+    return any(intent == i or intent.endswith(f"/{i}") for i in intents)
 
 
 def _conditions(
@@ -276,7 +280,10 @@ def _conditions(
         signs = file.words(["@personal_or_now", "@signs_it_is_happening"]) & words
         if not signs and not any(t.like_num for t in doc):
             return False, "blocked: a general question, and no sign anywhere it is happening"
-        return True, f"fired: general question, but a sign it is happening {sorted(signs) or '(a number)'}"
+        return (
+            True,
+            f"fired: general question, but a sign it is happening {sorted(signs) or '(a number)'}",
+        )
     why = "fired"
     if rule.only_with:
         why += f" with {sorted(file.words(rule.only_with) & words)}"

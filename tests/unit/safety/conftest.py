@@ -17,7 +17,9 @@ def compiled_rules(spacy_pipeline: Any) -> CompiledRules:
     return CompiledRules(BOOK, spacy_pipeline)
 
 
-def fired_ids(rules: CompiledRules, text: str, decision: str, intent: str | None = None) -> set[str]:
+def fired_ids(
+    rules: CompiledRules, text: str, decision: str, intent: str | None = None
+) -> set[str]:
     return {
         m.rule_id
         for m in rules.check(rules.parse(text), intent)

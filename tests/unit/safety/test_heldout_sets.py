@@ -17,7 +17,9 @@ HELDOUT = ROOT / "tests" / "data" / "heldout"
 QUIET = ["faq.yml", "warning_sign_questions.yml", "near_domain_oos.yml", "personal_advice.yml"]
 
 
-@pytest.mark.parametrize(("name", "decision"), [("emergency.yml", "emergency"), ("crisis.yml", "crisis")])
+@pytest.mark.parametrize(
+    ("name", "decision"), [("emergency.yml", "emergency"), ("crisis.yml", "crisis")]
+)
 def test_every_held_out_alarm_is_caught_by_a_rule(
     compiled_rules: CompiledRules, name: str, decision: str
 ) -> None:

@@ -46,7 +46,11 @@ def test_the_other_safety_replies_carry_the_numbers(kind: str) -> None:
 def test_the_refusal_still_says_to_get_urgent_help_and_offers_topics() -> None:
     reply = compose("personal_advice", NUMBERS, TEMPLATES)
     assert "get urgent medical help now" in reply.text
-    assert [b["payload"] for b in reply.buttons] == ["/see_a_doctor", "/eligibility", "/side_effects"]
+    assert [b["payload"] for b in reply.buttons] == [
+        "/see_a_doctor",
+        "/eligibility",
+        "/side_effects",
+    ]
 
 
 @pytest.mark.parametrize("kind", KINDS)

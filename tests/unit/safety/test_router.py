@@ -28,7 +28,10 @@ def match(decision: str, rule: str, fired: bool = True) -> Match:
     ("matches", "expected"),
     [
         ([match("out_of_scope", "o"), match("crisis", "c"), match("emergency", "e")], "emergency"),
-        ([match("out_of_scope", "o"), match("personal_advice", "p"), match("crisis", "c")], "crisis"),
+        (
+            [match("out_of_scope", "o"), match("personal_advice", "p"), match("crisis", "c")],
+            "crisis",
+        ),
         ([match("out_of_scope", "o"), match("personal_advice", "p")], "personal_advice"),
         ([match("out_of_scope", "o")], "out_of_scope"),
         ([match("emergency", "e", fired=False)], "urgent_unconfirmed"),

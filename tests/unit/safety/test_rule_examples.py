@@ -29,9 +29,7 @@ def test_must_match(compiled_rules: CompiledRules, decision: str, rule: str, tex
 
 
 @pytest.mark.parametrize(("decision", "rule", "text"), MUST_NOT_MATCH)
-def test_must_not_match(
-    compiled_rules: CompiledRules, decision: str, rule: str, text: str
-) -> None:
+def test_must_not_match(compiled_rules: CompiledRules, decision: str, rule: str, text: str) -> None:
     """No rule of the same decision fires (not only this one)."""
     assert fired_ids(compiled_rules, text, decision) == set()
 
