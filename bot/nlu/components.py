@@ -48,7 +48,14 @@ class SafetyRouter(GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"target_recall": 0.97, "min_threshold": 0.5, "C": 4.0, "folds": 5}
+        return {
+            "target_recall": 0.97,
+            "min_threshold": 0.3,
+            "max_fpr": 0.002,
+            "max_fpr_everyday": 0.015,
+            "C": 16.0,
+            "folds": 5,
+        }
 
     def __init__(
         self,
@@ -89,6 +96,8 @@ class SafetyRouter(GraphComponent):
             min_threshold=float(self._config["min_threshold"]),
             folds=int(self._config["folds"]),
             c=float(self._config["C"]),
+            max_fpr=float(self._config["max_fpr"]),
+            max_fpr_everyday=float(self._config["max_fpr_everyday"]),
         )
         logger.info("%s", net.report.format())
         with self._model_storage.write_to(self._resource) as directory:
