@@ -1,7 +1,8 @@
 """The one safety step: what the bot does with a message, in an explicit order.
 
 1. an emergency rule (data/safety/red_flags.yml)        -> intent `emergency`, the emergency reply
-2. a crisis rule (data/safety/crisis.yml)               -> intent `crisis`, the crisis reply
+2. a crisis rule (data/safety/crisis.yml)               -> intent `emergency` (the urgent route),
+   decision `crisis`: the crisis reply
 3. a personal-advice rule (data/safety/personal_advice.yml) -> `personal_advice`, the refusal
 4. an off-topic rule (data/safety/off_topic.yml)        -> `out_of_scope`, unless the classifier
    already chose a refusal, a crisis or an emergency
@@ -85,7 +86,9 @@ def route(
         if decision == OUT_OF_SCOPE and classifier_intent in (PERSONAL_ADVICE, EMERGENCY, CRISIS):
             continue
         return Decision(
-            intent=decision,
+            # Crisis takes the urgent route too; no `crisis` intent, so the classifier's
+            # training data (and so its FAQ answers) stay as they were.
+            intent=EMERGENCY if decision == CRISIS else decision,
             decision=decision,
             by="rule",
             rule=match.rule_id,

@@ -122,7 +122,8 @@ def test_a_general_question_reaches_the_faq(check: SafetyCheck, text: str) -> No
 
 def test_a_crisis_message_gets_the_crisis_decision(check: SafetyCheck) -> None:
     decision, _ = check.decide("my migraine is so bad I want to kill myself", "side_effects")
-    assert (decision.intent, decision.rule) == ("crisis", "suicide_direct")
+    assert (decision.intent, decision.decision) == ("emergency", "crisis")
+    assert decision.rule == "suicide_direct"
 
 
 def test_rasas_doc_is_used_when_it_is_the_lower_cased_text(
