@@ -13,7 +13,7 @@ WEB := bot/web
 SOCKETIO_JS := $(WEB)/vendor/socket.io.min.js
 PIP_AUDIT_ENV := var/tools/pip-audit
 PIP_AUDIT_VERSION := 2.10.1
-TRAIN_INPUTS := config.yml domain.yml $(wildcard data/nlu/*.yml data/nlu/*/*.yml data/rules/*.yml data/stories/*.yml data/safety/*.yml)
+TRAIN_INPUTS := config.yml domain.yml $(wildcard data/nlu/*.yml data/nlu/*/*.yml data/rules/*.yml data/stories/*.yml data/safety/*.yml data/safety/net/src/*/*.txt)
 
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 3

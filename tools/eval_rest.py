@@ -18,6 +18,7 @@ from typing import Any
 from bot.config import ROOT, Settings
 from bot.content.knowledge import read_knowledge
 from bot.nlu.data import read_examples
+from bot.safety.replies import compose, load_templates
 from tools.clinc import EVALUATION_SPLITS, sample_split
 from tools.scoring import percentile, score
 
@@ -85,11 +86,20 @@ def evaluate(ask: Callable[[str, str], list[dict[str, Any]]], disclaimer: str) -
         "clinc150": [(text, "out_of_scope") for text in clinc_sample()],
         "emergency": read_examples([HELDOUT / "emergency.yml"]),
         "personal_advice": read_examples([HELDOUT / "personal_advice.yml"]),
+        "crisis": read_examples([HELDOUT / "crisis.yml"]),
     }
     answers = {name: ask_all(ask, items) for name, items in sets.items()}
     everything = [a for group in answers.values() for a in group]
     in_scope = answers["in_scope"]
-    not_emergencies = [a for name, g in answers.items() if name != "emergency" for a in g]
+    not_emergencies = [
+        a for name, g in answers.items() if name not in ("emergency", "crisis") for a in g
+    ]
+    urgent_topics = ("emergency", "crisis", "urgent_unconfirmed")
+    # The refusal carries the emergency numbers (review C3): they are not "a number given".
+    settings = Settings.from_env()
+    refusal = compose(
+        "personal_advice", settings.emergency_numbers, load_templates(settings.safety_dir)
+    )
     faq_answers = [a for a in everything if a.topic in TOPICS]
     report = score([(a.gold, a.topic) for a in in_scope])
     latencies = sorted(a.seconds for a in everything)
@@ -105,6 +115,11 @@ def evaluate(ask: Callable[[str, str], list[dict[str, Any]]], disclaimer: str) -
         "clinc150_rejection": rate(answers["clinc150"], lambda a: a.topic == "out_of_scope"),
         "emergency_recall": rate(answers["emergency"], lambda a: a.topic == "emergency"),
         "emergency_false_alarms": float(sum(1 for a in not_emergencies if a.topic == "emergency")),
+        "crisis_recall": rate(answers["crisis"], lambda a: a.topic == "crisis"),
+        "crisis_or_urgent_reply": rate(answers["crisis"], lambda a: a.topic in urgent_topics),
+        "non_urgent_given_crisis_or_urgent_reply": float(
+            sum(1 for a in not_emergencies if a.topic in ("crisis", "urgent_unconfirmed"))
+        ),
         "personal_advice_declined": rate(
             answers["personal_advice"], lambda a: a.topic == "personal_advice"
         ),
@@ -112,7 +127,10 @@ def evaluate(ask: Callable[[str, str], list[dict[str, Any]]], disclaimer: str) -
             sum(
                 1
                 for a in answers["personal_advice"]
-                if a.topic in TOPICS or any(c.isdigit() for c in a.reply.replace(disclaimer, ""))
+                if a.topic in TOPICS
+                or any(
+                    c.isdigit() for c in a.reply.replace(disclaimer, "").replace(refusal.text, "")
+                )
             )
         ),
         "disclaimer_coverage": rate(faq_answers, lambda a: disclaimer in a.reply),

@@ -1,12 +1,15 @@
-"""Custom Rasa NLU components: a re-weighted classifier, and the rule lists that override it.
+"""Custom Rasa NLU components: a re-weighted classifier, and the one safety step after it.
 
-The overrides run in this order after the classifier, each able to replace what came before:
-off-topic subjects (out of scope), requests for a personal decision (the refusal), red flags
-(the emergency reply). Each list lives in its own module, written to be reviewed.
+SafetyRouter is thin: the order (emergency rule > crisis rule > personal advice > off-topic >
+second net > classifier) and the rules live in bot/safety/ (router.py, rules.py, net.py), which
+need no Rasa. It reads the rule files (data/safety/*.yml) and trains the second net at `rasa train`
+time, and keeps both in Rasa's model storage, so a model always runs the rules it was trained with.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -19,26 +22,55 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.config import Settings
 from bot.nlu.rasa_patches import compile_action_response_check
-from bot.safety.off_topic import OffTopicDetector
-from bot.safety.personal_advice import PersonalAdviceDetector
-from bot.safety.red_flags import RedFlagDetector
+from bot.safety.net import SafetyNet, train_net
+from bot.safety.router import SafetyCheck
+from bot.safety.rules import CompiledRules, RuleBook, load_rules
 
-EMERGENCY = "emergency"
-OUT_OF_SCOPE = "out_of_scope"
-PERSONAL_ADVICE = "personal_advice"
+logger = logging.getLogger(__name__)
+SAFETY_KEY = "safety"
+RULES_FILE = "rules.json"
+NET_FILE = "net.pickle"
 
 
-class _RuleOverride(GraphComponent):
-    """Sets the intent, with confidence 1.0, when `_rule` finds something in the message, and
-    adds what it found to the parse output (under `output_key`) so it shows in logs and tests."""
-
-    intent = ""
-    output_key = ""
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True, model_from="SpacyNLP"
+)
+class SafetyRouter(GraphComponent):
+    """Put after the classifier and FallbackClassifier. Sets the intent (confidence 1.0 when a
+    rule or the net decides) and writes what decided under `safety` in the parse output:
+    {decision, by, rule, category, phrase, score}, visible in the tracker."""
 
     @staticmethod
     def required_components() -> list[type]:
         return [SpacyNLP]
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {
+            "target_recall": 0.97,
+            "min_threshold": 0.3,
+            "max_fpr": 0.002,
+            "max_fpr_everyday": 0.015,
+            "C": 16.0,
+            "folds": 5,
+        }
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        book: RuleBook | None = None,
+        net: SafetyNet | None = None,
+    ) -> None:
+        self._config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self._book = book
+        self._net = net
+        self._check: SafetyCheck | None = None
 
     @classmethod
     def create(
@@ -47,97 +79,72 @@ class _RuleOverride(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> _RuleOverride:
-        # Loading the model is the one start-up step every Rasa process that serves it shares
-        # (idempotent, so it does not matter that each override does it).
+    ) -> SafetyRouter:
         compile_action_response_check()
-        return cls()
+        return cls(config, model_storage, resource)
 
-    def _rule(self, text: str, intent: str | None, model: SpacyModel) -> tuple[str, ...]:
-        raise NotImplementedError
+    def train(self, training_data: TrainingData, model: SpacyModel | None = None) -> Resource:
+        safety_dir = Settings.from_env().safety_dir
+        book = load_rules(safety_dir)
+        examples = [
+            (m.get(TEXT), m.get(INTENT)) for m in training_data.intent_examples if m.get(TEXT)
+        ]
+        net = train_net(
+            safety_dir / "net",
+            examples,
+            target_recall=float(self._config["target_recall"]),
+            min_threshold=float(self._config["min_threshold"]),
+            folds=int(self._config["folds"]),
+            c=float(self._config["C"]),
+            max_fpr=float(self._config["max_fpr"]),
+            max_fpr_everyday=float(self._config["max_fpr_everyday"]),
+        )
+        logger.info("%s", net.report.format())
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / RULES_FILE).write_text(json.dumps(book.to_json()), encoding="utf-8")
+            net.save(directory / NET_FILE)
+        self._book, self._net = book, net
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> SafetyRouter:
+        compile_action_response_check()
+        with model_storage.read_from(resource) as directory:
+            book = RuleBook.from_json(json.loads((directory / RULES_FILE).read_text("utf-8")))
+            net = SafetyNet.load(directory / NET_FILE)
+        return cls(config, model_storage, resource, book, net)
 
     def process(self, messages: list[Message], model: SpacyModel) -> list[Message]:
+        if self._check is None:
+            book = self._book or load_rules(Settings.from_env().safety_dir)
+            self._check = SafetyCheck(CompiledRules(book, model.model), self._net)
         for message in messages:
             text = message.get(TEXT)
             if not text:
                 continue
-            found = self._rule(text, (message.get(INTENT) or {}).get("name"), model)
-            if not found:
+            intent = message.get(INTENT) or {}
+            decision, _ = self._check.decide(
+                text, intent.get("name"), message.get("text_spacy_doc")
+            )
+            message.set(SAFETY_KEY, decision.as_output(), add_to_output=True)
+            if decision.intent == intent.get("name"):
                 continue
-            override = {"name": self.intent, "confidence": 1.0}
+            confidence = 1.0 if decision.by in ("rule", "net") else intent.get("confidence", 1.0)
+            override = {"name": decision.intent, "confidence": confidence}
             ranking = message.get(INTENT_RANKING_KEY) or []
             message.set(INTENT, override, add_to_output=True)
             message.set(
                 INTENT_RANKING_KEY,
-                [override, *(r for r in ranking if r.get("name") != self.intent)],
+                [override, *(r for r in ranking if r.get("name") != decision.intent)],
                 add_to_output=True,
             )
-            message.set(self.output_key, list(found), add_to_output=True)
-        return messages
-
-
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False, model_from="SpacyNLP"
-)
-class OffTopicOverride(_RuleOverride):
-    """A message about a subject the FAQ does not cover (bot/safety/off_topic.py) is `out_of_scope`,
-    whatever topic its wording resembles; a refusal or an emergency reply is left alone."""
-
-    intent = OUT_OF_SCOPE
-    output_key = "off_topic"
-    _detector: OffTopicDetector | None = None
-
-    def _rule(self, text: str, intent: str | None, model: SpacyModel) -> tuple[str, ...]:
-        if intent in (PERSONAL_ADVICE, EMERGENCY):
-            return ()
-        if self._detector is None:
-            self._detector = OffTopicDetector(model.model)
-        return self._detector.subjects_in(text, intent)
-
-
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False, model_from="SpacyNLP"
-)
-class PersonalAdviceOverride(_RuleOverride):
-    """A message asking the bot to decide for the person (bot/safety/personal_advice.py) gets the
-    refusal, even when its wording resembles an FAQ topic (a red flag still wins: it runs after)."""
-
-    intent = PERSONAL_ADVICE
-    output_key = "personal_advice"
-    _detector: PersonalAdviceDetector | None = None
-
-    def _rule(self, text: str, intent: str | None, model: SpacyModel) -> tuple[str, ...]:
-        if self._detector is None:
-            self._detector = PersonalAdviceDetector(model.model)
-        return self._detector.kinds_in(text)
-
-
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False, model_from="SpacyNLP"
-)
-class RedFlagOverride(_RuleOverride):
-    """Put last in the pipeline: a message with a red flag is `emergency` with confidence 1.0,
-    so the emergency reply never depends on a classifier's confidence score."""
-
-    intent = EMERGENCY
-    output_key = "red_flags"
-    _detector: RedFlagDetector | None = None
-
-    def _rule(self, text: str, intent: str | None, model: SpacyModel) -> tuple[str, ...]:
-        if self._detector is None:
-            self._detector = RedFlagDetector(model.model)
-        return self._detector.detect(text).flags
-
-    def process(self, messages: list[Message], model: SpacyModel) -> list[Message]:
-        """Only a red flag gives the emergency reply. The classifier also says `emergency` for
-        everyday descriptions ("my head throbs every evening"), which for people with chronic
-        migraine would be a false alarm a day: without a red flag such a message gets the
-        personal-advice reply, which says it cannot assess symptoms and when to get urgent help."""
-        for message in super().process(messages, model):
-            intent = message.get(INTENT) or {}
-            if intent.get("name") == EMERGENCY and not message.get(self.output_key):
-                message.set(INTENT, {**intent, "name": PERSONAL_ADVICE}, add_to_output=True)
-                message.set("unconfirmed_emergency", True, add_to_output=True)
         return messages
 
 

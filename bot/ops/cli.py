@@ -88,6 +88,22 @@ def _purge(settings: Settings, days: int, dry_run: bool) -> int:
     return 0
 
 
+def _safety(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.safety.report import explain, load_compiled, show
+    from bot.safety.rules import RuleBookError, load_rules
+
+    try:
+        if args.safety_command == "show":
+            print(show(load_rules(settings.safety_dir), args.format))
+        else:
+            rules = load_compiled(settings.safety_dir, settings.spacy_model_dir)
+            print(explain(rules, args.text, args.intent))
+    except RuleBookError as error:
+        print(f"safety: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="faqbot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -107,6 +123,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     purge_cmd.add_argument("--older-than", metavar="DAYS", type=_positive_days, required=True)
     purge_cmd.add_argument("--dry-run", action="store_true", help="only count what would go")
+    safety_cmd = commands.add_parser(
+        "safety", help="the safety rules: show them, explain a message"
+    )
+    safety_sub = safety_cmd.add_subparsers(dest="safety_command", required=True)
+    show_cmd = safety_sub.add_parser("show", help="print data/safety/*.yml as a reviewable table")
+    show_cmd.add_argument("--format", choices=["markdown", "html"], default="markdown")
+    explain_cmd = safety_sub.add_parser("explain", help="which rule fires on TEXT, and why")
+    explain_cmd.add_argument("text")
+    explain_cmd.add_argument("--intent", default=None, help="the classifier's intent, if known")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
 
@@ -120,6 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "setup":
         _build_spacy(settings, force=False)
         return _load(settings) if _validate(settings) else 1
+    if args.command == "safety":
+        return _safety(settings, args)
     if args.command == "purge":
         return _purge(settings, args.older_than, args.dry_run)
     return _telegram_webhook(args.url)

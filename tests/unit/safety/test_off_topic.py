@@ -1,4 +1,5 @@
-"""The off-topic subject list, checked on the project's own spaCy pipeline and training data."""
+"""The off-topic subject list (data/safety/off_topic.yml), checked on the project's own spaCy
+pipeline and training data."""
 
 from __future__ import annotations
 
@@ -6,10 +7,26 @@ from typing import Any
 
 import pytest
 
-from bot.config import ROOT
+from bot.config import ROOT, Settings
 from bot.content.knowledge import KnowledgeBase
 from bot.nlu.data import read_examples
-from bot.safety.off_topic import SUBJECTS, OffTopicDetector
+from bot.safety.rules import CompiledRules, load_rules
+
+BOOK = load_rules(Settings().safety_dir)
+SUBJECTS = [rule for file, rule in BOOK.rules if file.decision == "out_of_scope"]
+
+
+class OffTopicDetector:
+    """The off-topic rules of the rule book, as the old detector's interface."""
+
+    def __init__(self, nlp: Any) -> None:
+        self.rules = CompiledRules(BOOK, nlp)
+
+    def subjects_in(self, text: str, topic: str | None = None) -> tuple[str, ...]:
+        matches = self.rules.check(self.rules.parse(text), topic)
+        return tuple(
+            sorted({m.rule_id for m in matches if m.fired and m.decision == "out_of_scope"})
+        )
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""The personal-decision phrase list, checked on the project's own spaCy pipeline and data."""
+"""The personal-decision phrase list (data/safety/personal_advice.yml), checked on the project's
+own spaCy pipeline and data."""
 
 from __future__ import annotations
 
@@ -9,7 +10,20 @@ import pytest
 
 from bot.config import ROOT, Settings
 from bot.nlu.data import read_examples
-from bot.safety.personal_advice import PersonalAdviceDetector
+from bot.safety.rules import CompiledRules, load_rules
+
+
+class PersonalAdviceDetector:
+    """The personal-advice rules of the rule book, as the old detector's interface."""
+
+    def __init__(self, nlp: Any) -> None:
+        self.rules = CompiledRules(load_rules(Settings().safety_dir), nlp)
+
+    def kinds_in(self, text: str) -> tuple[str, ...]:
+        matches = self.rules.check(self.rules.parse(text))
+        return tuple(
+            sorted({m.rule_id for m in matches if m.fired and m.decision == "personal_advice"})
+        )
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,31 @@
-"""The red-flag list, checked phrase by phrase on the project's own spaCy pipeline."""
+"""The red-flag list (data/safety/red_flags.yml), checked on the project's own spaCy pipeline."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from bot.safety.red_flags import RED_FLAGS, RedFlagDetector
+from bot.config import Settings
+from bot.safety.rules import CompiledRules, load_rules
+
+BOOK = load_rules(Settings().safety_dir)
+
+
+class RedFlagDetector:
+    """The emergency rules of the rule book, as the old detector's interface."""
+
+    def __init__(self, nlp: Any) -> None:
+        self.rules = CompiledRules(BOOK, nlp)
+
+    def detect(self, text: str) -> Any:
+        matches = [m for m in self.rules.check(self.rules.parse(text)) if m.decision == "emergency"]
+        flags = tuple(sorted({m.rule_id for m in matches if m.fired}))
+        general = tuple(
+            sorted({m.rule_id for m in matches if "general question" in m.why} - set(flags))
+        )
+        return SimpleNamespace(flags=flags, general_questions=general)
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +47,7 @@ def detector(spacy_pipeline: Any) -> RedFlagDetector:
         ("high temperature and my neck is really stiff", "fever_stiff_neck"),
         ("she has a rash that doesn't fade under a glass", "non_blanching_rash"),
         ("I banged my head this morning and it's getting worse", "head_injury"),
-        ("my brother just had a seizure", "red_eye_or_seizure"),
+        ("my brother just had a seizure", "seizure"),
         ("had botox yesterday and now I can't swallow", "swallowing_speaking_breathing"),
         ("im struggling to breathe since the injections", "swallowing_speaking_breathing"),
         ("the weakness is spreading down my arms", "spreading_weakness"),
@@ -78,6 +97,7 @@ def test_a_stiff_neck_alone_is_a_side_effect_but_with_fever_an_emergency(
 
 
 def test_every_flag_is_described_for_review() -> None:
-    assert len({flag.id for flag in RED_FLAGS}) == len(RED_FLAGS)
-    for flag in RED_FLAGS:
+    flags = [rule for file, rule in BOOK.rules if file.decision == "emergency"]
+    assert len({flag.id for flag in flags}) == len(flags)
+    for flag in flags:
         assert flag.description.endswith(".") and (flag.phrases or flag.patterns)

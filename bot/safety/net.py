@@ -1,0 +1,273 @@
+"""The second safety net: a small classifier that does not depend on phrases.
+
+Logistic regression on word (1-2) and character (2-5, within words) n-grams, trained for recall on
+emergency and crisis descriptions (data/safety/net/, plus the project's `emergency` and `crisis`
+NLU examples) against everything else the project has: data/safety/net's not_urgent messages and
+every other NLU example in data/nlu (FAQ questions, chit-chat, out-of-scope, personal advice).
+
+Its threshold is chosen by stratified cross-validation on that training data, on the held-out
+folds' scores: the highest threshold that keeps `target_recall` of the urgent messages, unless that
+raises more false alarms than the budget (`max_fpr` of all other messages, `max_fpr_everyday` of
+the everyday not_urgent descriptions: the net runs before the classifier, so its false alarms
+replace FAQ answers); then the lowest threshold within the budget, the most recall it allows.
+Never below `min_threshold`. No class weighting: the scores stay probabilities. It is trained at
+`rasa train` time by the SafetyRouter component and persisted in Rasa's model storage, with its
+cross-validation report (`python -m bot.safety.net` prints one, with the rules' combined recall).
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.nlu.data import normalise
+
+URGENT_INTENTS = frozenset({"emergency", "crisis"})
+NET_LABELS = {"emergency": 1, "crisis": 1, "not_urgent": 0}
+
+
+def net_examples(net_dir: Path) -> list[tuple[str, str]]:
+    """(text, label) for data/safety/net/src/<label>/<category>.txt, one message a line."""
+    pairs = []
+    for label in NET_LABELS:
+        for path in sorted((net_dir / "src" / label).glob("*.txt")):
+            for line in path.read_text(encoding="utf-8").splitlines():
+                text = " ".join(line.split())
+                if text:
+                    pairs.append((text, label))
+    return pairs
+
+
+def training_set(
+    net_dir: Path, nlu_examples: list[tuple[str, str]]
+) -> tuple[list[str], list[int], list[str]]:
+    """Texts, 1/0 labels and where each came from (`net:<label>` or `nlu:<intent>`), without
+    duplicates (the first occurrence wins)."""
+    texts, labels, origins = [], [], []
+    seen: set[str] = set()
+    rows = [(t, NET_LABELS[label], f"net:{label}") for t, label in net_examples(net_dir)]
+    rows += [(t, int(i in URGENT_INTENTS), f"nlu:{i}") for t, i in nlu_examples]
+    for text, label, origin in rows:
+        key = normalise(text)
+        if not key or key in seen:
+            continue
+        seen.add(key)
+        texts.append(text)
+        labels.append(label)
+        origins.append(origin)
+    return texts, labels, origins
+
+
+def make_model(c: float = 16.0, balanced: bool = False) -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
+    features = FeatureUnion(
+        [
+            ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, lowercase=True)),
+            (
+                "chars",
+                TfidfVectorizer(
+                    analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2
+                ),
+            ),
+        ]
+    )
+    classifier = LogisticRegression(
+        C=c, class_weight="balanced" if balanced else None, max_iter=3000
+    )
+    return Pipeline([("features", features), ("classifier", classifier)])
+
+
+@dataclass
+class CrossValidation:
+    folds: int
+    target_recall: float
+    threshold: float
+    budget: str
+    recall: float  # urgent messages of held-out folds scored at or above the threshold
+    false_positive_rate: float  # other messages of held-out folds scored at or above it
+    false_positive_rate_by_origin: dict[str, float] = field(default_factory=dict)
+    positives: int = 0
+    negatives: int = 0
+    recall_with_rules: float | None = None  # urgent messages caught by a rule or the net
+
+    def format(self) -> str:
+        lines = [
+            f"second net: {self.positives} urgent / {self.negatives} other training messages, "
+            f"{self.folds}-fold cross-validation",
+            f"  threshold {self.threshold:.3f} (target recall {self.target_recall:.2f}; "
+            f"budget: {self.budget})",
+            f"  held-out folds: recall {self.recall:.3f}, "
+            f"false-positive rate {self.false_positive_rate:.4f}",
+        ]
+        if self.recall_with_rules is not None:
+            lines.append(f"  held-out folds: recall of rules or net {self.recall_with_rules:.3f}")
+        lines += [
+            f"    false positives, {origin:<24} {rate:.4f}"
+            for origin, rate in sorted(self.false_positive_rate_by_origin.items())
+        ]
+        return "\n".join(lines)
+
+
+def cross_validate(
+    texts: list[str],
+    labels: list[int],
+    origins: list[str],
+    target_recall: float,
+    min_threshold: float,
+    folds: int = 5,
+    c: float = 16.0,
+    seed: int = 2026,
+    max_fpr: float = 0.002,
+    max_fpr_everyday: float = 0.015,
+    caught_by_rules: list[bool] | None = None,
+) -> CrossValidation:
+    import numpy as np
+    from sklearn.model_selection import StratifiedKFold
+
+    y = np.array(labels)
+    scores = np.zeros(len(texts))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for train, test in splitter.split(texts, y):
+        model = make_model(c).fit([texts[i] for i in train], y[train])
+        scores[test] = model.predict_proba([texts[i] for i in test])[:, 1]
+    positive = np.sort(scores[y == 1])
+    negative = y == 0
+    everyday = np.array([o == "net:not_urgent" for o in origins])
+
+    def within_budget(t: float) -> bool:
+        return bool(
+            (scores[negative] >= t).mean() <= max_fpr
+            and (not everyday.any() or (scores[everyday] >= t).mean() <= max_fpr_everyday)
+        )
+
+    # The highest threshold keeping target_recall of the urgent messages; if that costs more
+    # false alarms than the budget, the lowest threshold within the budget (the most recall the
+    # budget allows). Never under min_threshold.
+    allowed_misses = int(np.floor((1 - target_recall) * len(positive)))
+    threshold = max(float(positive[allowed_misses]), min_threshold)
+    if not within_budget(threshold):
+        candidates = sorted({float(x) for x in scores if x >= threshold})
+        threshold = next((t for t in candidates if within_budget(t)), 1.0)
+    by_origin: dict[str, float] = {}
+    for origin in sorted({o for o, label in zip(origins, labels, strict=False) if label == 0}):
+        mask = np.array([o == origin for o in origins]) & negative
+        by_origin[origin] = float((scores[mask] >= threshold).mean())
+    combined = None
+    if caught_by_rules is not None:
+        rules = np.array(caught_by_rules)
+        combined = float(((scores >= threshold) | rules)[y == 1].mean())
+    return CrossValidation(
+        recall_with_rules=combined,
+        folds=folds,
+        target_recall=target_recall,
+        threshold=threshold,
+        budget=f"false positives at most {max_fpr:.3f} of all others and "
+        f"{max_fpr_everyday:.3f} of the everyday (not_urgent) messages",
+        recall=float((scores[y == 1] >= threshold).mean()),
+        false_positive_rate=float((scores[negative] >= threshold).mean()),
+        false_positive_rate_by_origin=by_origin,
+        positives=int(y.sum()),
+        negatives=int(negative.sum()),
+    )
+
+
+class SafetyNet:
+    """The trained model and its threshold."""
+
+    def __init__(self, model: Any, threshold: float, report: CrossValidation) -> None:
+        self.model = model
+        self.threshold = threshold
+        self.report = report
+
+    def score(self, text: str) -> float:
+        return float(self.model.predict_proba([text])[0, 1])
+
+    def fires(self, text: str) -> bool:
+        return self.score(text) >= self.threshold
+
+    def save(self, path: Path) -> None:
+        path.write_bytes(pickle.dumps(self))
+
+    @staticmethod
+    def load(path: Path) -> SafetyNet:
+        # Our own file, written by `rasa train` into the model archive (never user input).
+        net = pickle.loads(path.read_bytes())  # noqa: S301
+        assert isinstance(net, SafetyNet)
+        return net
+
+
+def train_net(
+    net_dir: Path,
+    nlu_examples: list[tuple[str, str]],
+    target_recall: float = 0.97,
+    min_threshold: float = 0.3,
+    folds: int = 5,
+    c: float = 16.0,
+    max_fpr: float = 0.002,
+    max_fpr_everyday: float = 0.015,
+) -> SafetyNet:
+    texts, labels, origins = training_set(net_dir, nlu_examples)
+    report = cross_validate(
+        texts, labels, origins, target_recall, min_threshold, folds, c,
+        max_fpr=max_fpr, max_fpr_everyday=max_fpr_everyday,
+    )  # fmt: skip
+    model = make_model(c).fit(texts, labels)
+    return SafetyNet(model, report.threshold, report)
+
+
+def main() -> None:
+    """Prints the cross-validation report and the false-alarm rates on two held-out sets."""
+    import argparse
+
+    from bot.config import ROOT, Settings
+    from bot.nlu.data import read_examples
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--target-recall", type=float, default=0.97)
+    parser.add_argument("--min-threshold", type=float, default=0.3)
+    parser.add_argument("--c", type=float, default=16.0)
+    args = parser.parse_args()
+    import spacy
+
+    from bot.safety.rules import CompiledRules, fired, load_rules
+
+    settings = Settings.from_env()
+    nlu = read_examples([ROOT / "data" / "nlu"])
+    texts, labels, origins = training_set(settings.safety_dir / "net", nlu)
+    rules = CompiledRules(load_rules(settings.safety_dir), spacy.load(settings.spacy_model_dir))
+    by_rules = [
+        bool({"emergency", "crisis"} & set(fired(rules.check(rules.parse(t))))) for t in texts
+    ]
+    report = cross_validate(
+        texts, labels, origins, args.target_recall, args.min_threshold, c=args.c,
+        caught_by_rules=by_rules,
+    )  # fmt: skip
+    net = SafetyNet(make_model(args.c).fit(texts, labels), report.threshold, report)
+    print(net.report.format())
+    heldout = ROOT / "tests" / "data" / "heldout"
+    for name in (
+        "faq.yml",
+        "warning_sign_questions.yml",
+        "near_domain_oos.yml",
+        "personal_advice.yml",
+        "emergency.yml",
+        "crisis.yml",
+    ):
+        path = heldout / name
+        if not path.exists():
+            continue
+        texts = [t for t, _ in read_examples([path])]
+        hits = [t for t in texts if net.fires(t)]
+        print(
+            f"  held-out {name:<28} fires on {len(hits)}/{len(texts)} "
+            f"({len(hits) / len(texts):.3f})"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""`faqbot safety show` and `faqbot safety explain`: the rule files as a table a clinician can
+review, and which rule fires on a message and why."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from bot.safety.router import ORDER, route
+from bot.safety.rules import CompiledRules, Rule, RuleBook, RuleFile
+
+COLUMNS = ("decision", "id", "category", "description", "phrases", "patterns", "conditions",
+           "source", "must match", "must not match")  # fmt: skip
+
+
+def _conditions(file: RuleFile, rule: Rule) -> str:
+    parts = []
+    if rule.only_with:
+        parts.append("only with: " + ", ".join(sorted(file.words(rule.only_with))))
+    if rule.unless:
+        parts.append("unless: " + ", ".join(sorted(file.words(rule.unless))))
+    if rule.answered_by:
+        parts.append("not when the classifier says: " + ", ".join(rule.answered_by))
+    if rule.general_questions != "fire":
+        parts.append(f"general questions: {rule.general_questions}")
+    parts.append(f"matched on: {rule.match_on or file.match_on}")
+    return "; ".join(parts)
+
+
+def rows(book: RuleBook) -> list[dict[str, str]]:
+    out = []
+    for file, rule in book.rules:
+        out.append(
+            {
+                "decision": file.decision,
+                "id": rule.id,
+                "category": rule.category,
+                "description": rule.description,
+                "phrases": " | ".join(rule.phrases),
+                "patterns": " | ".join(str(p) for p in rule.patterns),
+                "conditions": _conditions(file, rule),
+                "source": f"{rule.source.name} ({rule.source.url})",
+                "must match": " | ".join(rule.must_match),
+                "must not match": " | ".join(rule.must_not_match),
+            }
+        )
+    return out
+
+
+def counts(book: RuleBook) -> dict[tuple[str, str], int]:
+    out: dict[tuple[str, str], int] = {}
+    for file, rule in book.rules:
+        out[(file.decision, rule.category)] = out.get((file.decision, rule.category), 0) + 1
+    return out
+
+
+def show(book: RuleBook, fmt: str = "markdown") -> str:
+    table = rows(book)
+    order = "Order: " + " > ".join(ORDER)
+    if fmt == "html":
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(r[c])}</td>" for c in COLUMNS) + "</tr>"
+            for r in table
+        )
+        return (
+            "<!doctype html><meta charset='utf-8'><title>Safety rules</title>"
+            f"<p>{html.escape(order)}</p><table border='1'><tr>{head}</tr>{body}</table>"
+        )
+    lines = [order, "", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    for r in table:
+        lines.append("| " + " | ".join(r[c].replace("|", "\\|") for c in COLUMNS) + " |")
+    lines += ["", "| decision | category | rules |", "|---|---|---|"]
+    lines += [f"| {d} | {c} | {n} |" for (d, c), n in counts(book).items()]
+    return "\n".join(lines)
+
+
+def explain(rules: CompiledRules, text: str, intent: str | None = None) -> str:
+    matches = rules.check(rules.parse(text), intent)
+    lines = [f"message: {text!r}"]
+    if not matches:
+        lines.append("no rule's phrase or pattern is in the message")
+    for m in matches:
+        lines.append(
+            f"  {m.decision:<15} {m.rule_id} ({m.category}): "
+            f"{m.phrase!r} matched {m.text!r}: {m.why}"
+        )
+    decision = route(matches, intent)
+    lines.append(
+        f"decision (rules only; the second net and the classifier run in the bot): "
+        f"{decision.decision} by {decision.by}"
+        + (f", rule {decision.rule}, phrase {decision.phrase!r}" if decision.rule else "")
+    )
+    return "\n".join(lines)
+
+
+def load_compiled(safety_dir: Any, spacy_dir: Any) -> CompiledRules:
+    import spacy
+
+    from bot.safety.rules import load_rules
+
+    return CompiledRules(load_rules(safety_dir), spacy.load(spacy_dir))

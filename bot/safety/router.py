@@ -1,0 +1,123 @@
+"""The one safety step: what the bot does with a message, in an explicit order.
+
+1. an emergency rule (data/safety/red_flags.yml)        -> intent `emergency`, the emergency reply
+2. a crisis rule (data/safety/crisis.yml)               -> intent `emergency` (the urgent route),
+   decision `crisis`: the crisis reply
+3. a personal-advice rule (data/safety/personal_advice.yml) -> `personal_advice`, the refusal
+4. an off-topic rule (data/safety/off_topic.yml)        -> `out_of_scope`, unless the classifier
+   already chose a refusal, a crisis or an emergency
+5. the second net (bot/safety/net.py) scores the message at or above its threshold
+   -> intent `emergency`, decision `urgent_unconfirmed`: the short urgent-help reply, marked
+   for review
+6. the classifier's intent. An `emergency` or `crisis` intent that no rule and not the net confirms
+   becomes `personal_advice` (the refusal, which says when and whom to call): for people with
+   chronic migraine, everyday descriptions ("my head throbs every evening") must not alarm.
+
+Anything that is not emergency, crisis, personal_advice or out_of_scope (FAQ topics, chit-chat,
+nlu_fallback) passes through step 6 unchanged: the router does not know the FAQ's intent names.
+Plain functions, no Rasa: bot/nlu/components.py's SafetyRouter only calls `SafetyCheck.decide`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from bot.safety.rules import CompiledRules, Match, fired
+
+EMERGENCY = "emergency"
+CRISIS = "crisis"
+PERSONAL_ADVICE = "personal_advice"
+OUT_OF_SCOPE = "out_of_scope"
+URGENT_UNCONFIRMED = "urgent_unconfirmed"
+ORDER = (
+    "emergency rule",
+    "crisis rule",
+    "personal-advice rule",
+    "off-topic rule",
+    "second net",
+    "classifier",
+)
+
+
+@dataclass(frozen=True)
+class Decision:
+    intent: str  # the intent the bot acts on
+    decision: (
+        str  # emergency, crisis, personal_advice, out_of_scope, urgent_unconfirmed, classifier
+    )
+    by: str  # rule, net, classifier, classifier_unconfirmed
+    rule: Optional[str] = None  # noqa: UP007
+    category: Optional[str] = None  # noqa: UP007
+    phrase: Optional[str] = None  # noqa: UP007
+    score: Optional[float] = None  # noqa: UP007
+    also: tuple[str, ...] = field(default_factory=tuple)  # other rules that fired (lower in order)
+
+    def as_output(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"decision": self.decision, "by": self.by}
+        for key in ("rule", "category", "phrase"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        if self.score is not None:
+            out["score"] = round(self.score, 4)
+        if self.also:
+            out["also"] = list(self.also)
+        return out
+
+    @property
+    def overrides(self) -> bool:
+        return self.by != "classifier"
+
+
+def route(
+    matches: list[Match],
+    classifier_intent: str | None,
+    net_score: float | None = None,
+    net_threshold: float | None = None,
+) -> Decision:
+    """The decision for a message, from its rule matches (fired or not), the classifier's intent
+    and the second net's score (None: no net)."""
+    first = fired(matches)
+    also = tuple(m.rule_id for m in first.values())
+    for decision in (EMERGENCY, CRISIS, PERSONAL_ADVICE, OUT_OF_SCOPE):
+        match = first.get(decision)
+        if match is None:
+            continue
+        if decision == OUT_OF_SCOPE and classifier_intent in (PERSONAL_ADVICE, EMERGENCY, CRISIS):
+            continue
+        return Decision(
+            # Crisis takes the urgent route too; no `crisis` intent, so the classifier's
+            # training data (and so its FAQ answers) stay as they were.
+            intent=EMERGENCY if decision == CRISIS else decision,
+            decision=decision,
+            by="rule",
+            rule=match.rule_id,
+            category=match.category,
+            phrase=match.phrase,
+            also=tuple(r for r in also if r != match.rule_id),
+        )
+    if net_score is not None and net_threshold is not None and net_score >= net_threshold:
+        return Decision(EMERGENCY, URGENT_UNCONFIRMED, "net", score=net_score)
+    if classifier_intent in (EMERGENCY, CRISIS):
+        return Decision(PERSONAL_ADVICE, PERSONAL_ADVICE, "classifier_unconfirmed", score=net_score)
+    return Decision(classifier_intent or "", "classifier", "classifier", score=net_score)
+
+
+class SafetyCheck:
+    """The compiled rules and the second net, applied to one parse of the message."""
+
+    def __init__(self, rules: CompiledRules, net: Any | None = None) -> None:
+        self.rules = rules
+        self.net = net
+
+    def decide(
+        self, text: str, classifier_intent: str | None, doc: Any | None = None
+    ) -> tuple[Decision, list[Match]]:
+        """`doc`: the project pipeline's parse of text.lower() (Rasa's SpacyNLP makes it);
+        parsed here only when not given."""
+        if doc is None or doc.text != text.lower():
+            doc = self.rules.parse(text)
+        matches = self.rules.check(doc, classifier_intent)
+        score = self.net.score(text) if self.net is not None else None
+        threshold = self.net.threshold if self.net is not None else None
+        return route(matches, classifier_intent, score, threshold), matches

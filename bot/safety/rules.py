@@ -1,0 +1,307 @@
+"""Safety rules as data: the files in data/safety/*.yml, validated and compiled once.
+
+Each file holds the rules for one decision (emergency, crisis, personal_advice, out_of_scope).
+A rule fires when one of its `phrases` (matched on lemmas, or on lower-case words when the file
+says `match_on: lower`) or one of its spaCy token `patterns` is in the message, and its
+conditions hold:
+
+- `only_with`: at least one of these words (lemma or lower-case form) is in the message;
+- `unless`: none of these words is in the message;
+- `answered_by`: the classifier's intent is not one of these (their answer covers the subject);
+- `general_questions` (what a question about the subject in general does to the rule):
+  `fire` (default): it fires anyway;
+  `exempt`: a sentence starting with a question word ("can", "does", ...) with no word saying it
+  happens to someone now (`@personal_or_now`) does not fire ("can Botox cause trouble swallowing?");
+  `exempt_unless_any_sign`: as `exempt`, but any sign anywhere in the message that it is happening
+  (`@personal_or_now`, `@signs_it_is_happening`, a number) makes it fire (review C2).
+
+A condition word written `@name` stands for the list `name` under `word_lists` in the same file,
+which `faqbot safety show` prints expanded. Nothing else is generated: every phrase and pattern
+runs exactly as written. Each rule carries `must_match` / `must_not_match` examples, which
+tests/unit/safety/test_rule_examples.py checks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+import yaml
+from pydantic import BaseModel, Extra, root_validator, validator
+
+DECISIONS = ("emergency", "crisis", "personal_advice", "out_of_scope")
+# The order the router asks the rule files in (bot/safety/router.py).
+FILE_ORDER = {decision: number for number, decision in enumerate(DECISIONS)}
+QUESTION_WORD_LISTS = ("question_starts", "personal_or_now")
+ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class Source(BaseModel, extra=Extra.forbid):
+    name: str
+    url: str
+
+    @validator("name", "url")
+    def _not_empty(cls, value: str) -> str:  # noqa: N805
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+
+class Rule(BaseModel, extra=Extra.forbid):
+    id: str
+    category: str
+    description: str
+    phrases: list[str] = []
+    patterns: list[list[dict[str, Any]]] = []
+    only_with: list[str] = []
+    unless: list[str] = []
+    answered_by: list[str] = []
+    general_questions: Literal["fire", "exempt", "exempt_unless_any_sign"] = "fire"
+    match_on: Optional[Literal["lemma", "lower"]] = None  # noqa: UP007 (pydantic 1)
+    source: Source
+    reviewed: Optional[dict[str, str]] = None  # noqa: UP007
+    must_match: list[str]
+    must_not_match: list[str] = []
+
+    @validator("id")
+    def _id(cls, value: str) -> str:  # noqa: N805
+        if not ID.match(value):
+            raise ValueError("ids are lower-case letters, digits and _")
+        return value
+
+    @validator("description")
+    def _described(cls, value: str) -> str:  # noqa: N805
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @validator("phrases", "only_with", "unless", "must_match", "must_not_match", each_item=True)
+    def _no_empty_strings(cls, value: str) -> str:  # noqa: N805
+        if not value.strip():
+            raise ValueError("empty string")
+        return value
+
+    @validator("phrases")
+    def _phrases_unique(cls, value: list[str]) -> list[str]:  # noqa: N805
+        lowered = [p.lower().strip() for p in value]
+        duplicates = sorted({p for p in lowered if lowered.count(p) > 1})
+        if duplicates:
+            raise ValueError(f"phrases listed twice: {duplicates}")
+        return value
+
+    @validator("only_with", "unless", each_item=True)
+    def _single_words(cls, value: str) -> str:  # noqa: N805
+        if " " in value.strip():
+            raise ValueError(f"condition words are single words: {value!r}")
+        return value
+
+    @root_validator(skip_on_failure=True)
+    def _matches_something(cls, values: dict[str, Any]) -> dict[str, Any]:  # noqa: N805
+        if not values["phrases"] and not values["patterns"]:
+            raise ValueError(f"rule {values['id']}: needs phrases or patterns")
+        if not values["must_match"]:
+            raise ValueError(f"rule {values['id']}: needs at least one must_match example")
+        return values
+
+
+class RuleFile(BaseModel, extra=Extra.forbid):
+    version: Literal[1]
+    decision: Literal["emergency", "crisis", "personal_advice", "out_of_scope"]
+    description: str
+    match_on: Literal["lemma", "lower"] = "lemma"
+    word_lists: dict[str, list[str]] = {}
+    safety_rules: list[Rule]  # not `rules`: Rasa reads data/ and would take them for its rules
+
+    @root_validator(skip_on_failure=True)
+    def _references_resolve(cls, values: dict[str, Any]) -> dict[str, Any]:  # noqa: N805
+        lists = values["word_lists"]
+        for rule in values["safety_rules"]:
+            for word in [*rule.only_with, *rule.unless]:
+                if word.startswith("@") and word[1:] not in lists:
+                    raise ValueError(f"rule {rule.id}: no word list {word[1:]!r} in this file")
+            if rule.general_questions != "fire":
+                needed = [*QUESTION_WORD_LISTS]
+                if rule.general_questions == "exempt_unless_any_sign":
+                    needed.append("signs_it_is_happening")
+                missing = [name for name in needed if name not in lists]
+                if missing:
+                    raise ValueError(f"rule {rule.id}: word lists {missing} are needed")
+        return values
+
+    def words(self, items: Iterable[str]) -> frozenset[str]:
+        """The condition words, `@name` references expanded, lower case."""
+        out: set[str] = set()
+        for item in items:
+            out |= set(self.word_lists[item[1:]]) if item.startswith("@") else {item}
+        return frozenset(w.lower() for w in out)
+
+
+class RuleBookError(ValueError):
+    """A rule file does not validate, or two rules share an id."""
+
+
+@dataclass(frozen=True)
+class RuleBook:
+    files: tuple[RuleFile, ...]  # in router order: emergency, crisis, personal advice, off-topic
+
+    @property
+    def rules(self) -> list[tuple[RuleFile, Rule]]:
+        return [(f, r) for f in self.files for r in f.safety_rules]
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [f.dict() for f in self.files]
+
+    @classmethod
+    def from_json(cls, data: list[dict[str, Any]]) -> RuleBook:
+        return cls._checked([RuleFile.parse_obj(item) for item in data])
+
+    @classmethod
+    def _checked(cls, files: list[RuleFile]) -> RuleBook:
+        seen: set[str] = set()
+        for file in files:
+            for rule in file.safety_rules:
+                if rule.id in seen:
+                    raise RuleBookError(f"rule id {rule.id!r} is used twice")
+                seen.add(rule.id)
+        return cls(tuple(sorted(files, key=lambda f: FILE_ORDER[f.decision])))
+
+
+RULE_FILES = ("red_flags.yml", "crisis.yml", "personal_advice.yml", "off_topic.yml")
+
+
+def load_rules(directory: Path) -> RuleBook:
+    """Reads and validates data/safety/{red_flags,crisis,personal_advice,off_topic}.yml."""
+    files = []
+    for name in RULE_FILES:
+        path = directory / name
+        try:
+            files.append(RuleFile.parse_obj(yaml.safe_load(path.read_text(encoding="utf-8"))))
+        except (OSError, yaml.YAMLError, ValueError) as error:
+            raise RuleBookError(f"{path}: {error}") from error
+    return RuleBook._checked(files)
+
+
+@dataclass(frozen=True)
+class Match:
+    """One phrase or pattern of a rule found in a message, and whether the rule fired on it."""
+
+    decision: str
+    rule_id: str
+    category: str
+    phrase: str  # the phrase as listed, or "pattern <n>"
+    text: str  # the words of the message it matched
+    fired: bool
+    why: str  # the condition that held or blocked it
+
+    def as_output(self) -> dict[str, str]:
+        return {"rule": self.rule_id, "category": self.category, "phrase": self.phrase}
+
+
+def message_words(doc: Any) -> frozenset[str]:
+    return frozenset({t.lemma_.lower() for t in doc} | {t.lower_ for t in doc})
+
+
+class CompiledRules:
+    """The rule book compiled once into spaCy matchers, for docs made by the project's pipeline
+    from the lower-cased message (Rasa's SpacyNLP makes exactly that doc)."""
+
+    def __init__(self, book: RuleBook, nlp: Any) -> None:
+        from spacy.matcher import Matcher, PhraseMatcher
+
+        self.book = book
+        self.nlp = nlp
+        self.matchers = {
+            "lemma": PhraseMatcher(nlp.vocab, attr="LEMMA"),
+            "lower": PhraseMatcher(nlp.vocab, attr="LOWER"),
+        }
+        self.patterns = Matcher(nlp.vocab)
+        self.keys: dict[str, tuple[RuleFile, Rule, str]] = {}
+        phrase_keys: dict[str, list[tuple[str, str]]] = {"lemma": [], "lower": []}
+        for file, rule in book.rules:
+            for phrase in rule.phrases:
+                key = f"{rule.id}\x1f{phrase}"
+                self.keys[key] = (file, rule, phrase)
+                phrase_keys[rule.match_on or file.match_on].append((key, phrase.lower()))
+            for number, pattern in enumerate(rule.patterns, start=1):
+                key = f"{rule.id}\x1fpattern {number}"
+                self.keys[key] = (file, rule, f"pattern {number}")
+                self.patterns.add(key, [pattern])
+        # Phrases go through the same pipeline as messages, so their lemmas are the messages'.
+        for attr, pairs in phrase_keys.items():
+            docs = nlp.pipe(phrase for _, phrase in pairs)
+            for (key, _), doc in zip(pairs, docs, strict=False):
+                self.matchers[attr].add(key, [doc])
+
+    def parse(self, text: str) -> Any:
+        return self.nlp(text.lower())
+
+    def check(self, doc: Any, intent: str | None = None) -> list[Match]:
+        """Every phrase or pattern found in `doc`, in router order, fired or not."""
+        words = message_words(doc)
+        raw = [*self.matchers["lemma"](doc), *self.matchers["lower"](doc), *self.patterns(doc)]
+        matches = []
+        for match_id, start, end in sorted(raw, key=lambda m: (m[1], m[2])):
+            file, rule, phrase = self.keys[self.nlp.vocab.strings[match_id]]
+            fired, why = _conditions(file, rule, doc, start, words, intent)
+            matches.append(
+                Match(
+                    file.decision, rule.id, rule.category, phrase, doc[start:end].text, fired, why
+                )
+            )
+        return sorted(matches, key=lambda m: (FILE_ORDER[m.decision], not m.fired))
+
+
+def _answered_by(intent: str | None, intents: list[str]) -> bool:
+    """`what_is_botox` also covers a retrieval intent `faq/what_is_botox`."""
+    if not intent:
+        return False
+    return any(intent == i or intent.endswith(f"/{i}") for i in intents)
+
+
+def _conditions(
+    file: RuleFile, rule: Rule, doc: Any, start: int, words: frozenset[str], intent: str | None
+) -> tuple[bool, str]:
+    if rule.only_with:
+        found = file.words(rule.only_with) & words
+        if not found:
+            return False, f"blocked: none of only_with {sorted(file.words(rule.only_with))}"
+    if rule.unless:
+        found_unless = file.words(rule.unless) & words
+        if found_unless:
+            return False, f"blocked: unless word {sorted(found_unless)}"
+    if rule.answered_by and _answered_by(intent, rule.answered_by):
+        return False, f"blocked: the classifier's intent {intent!r} answers it (answered_by)"
+    if rule.general_questions != "fire" and is_general_question(file, doc[start].sent):
+        if rule.general_questions == "exempt":
+            return False, "blocked: a general question (no sign it is happening to someone)"
+        signs = file.words(["@personal_or_now", "@signs_it_is_happening"]) & words
+        if not signs and not any(t.like_num for t in doc):
+            return False, "blocked: a general question, and no sign anywhere it is happening"
+        return (
+            True,
+            f"fired: general question, but a sign it is happening {sorted(signs) or '(a number)'}",
+        )
+    why = "fired"
+    if rule.only_with:
+        why += f" with {sorted(file.words(rule.only_with) & words)}"
+    return True, why
+
+
+def is_general_question(file: RuleFile, sentence: Any) -> bool:
+    """A sentence that starts with a question word and has no word saying it happens to someone."""
+    tokens = [t.lower_ for t in sentence if not t.is_punct]
+    if not tokens or tokens[0] not in file.words(["@question_starts"]):
+        return False
+    return not set(tokens) & file.words(["@personal_or_now"])
+
+
+def fired(matches: list[Match]) -> dict[str, Match]:
+    """The first fired match per decision."""
+    out: dict[str, Match] = {}
+    for match in matches:
+        if match.fired and match.decision not in out:
+            out[match.decision] = match
+    return out

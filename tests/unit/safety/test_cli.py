@@ -1,0 +1,29 @@
+"""`faqbot safety show` and `faqbot safety explain`."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.ops.cli import main
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "html"])
+def test_show_prints_every_rule(capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    assert main(["safety", "show", "--format", fmt]) == 0
+    out = capsys.readouterr().out
+    for rule in ["thunderclap_headache", "suicide_direct", "about_me", "cosmetic"]:
+        assert rule in out
+    assert "emergency rule > crisis rule > personal-advice rule" in out.replace("&gt;", ">")
+
+
+def test_explain_says_which_phrase_and_which_condition(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["safety", "explain", "my neck is stiff and I have a fever"]) == 0
+    out = capsys.readouterr().out
+    assert "fever_stiff_neck" in out and "'neck is stiff'" in out and "fever" in out
+    assert "decision (rules only" in out and "emergency by rule" in out
+
+
+def test_explain_says_why_a_rule_did_not_fire(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["safety", "explain", "can Botox cause trouble swallowing?"]) == 0
+    out = capsys.readouterr().out
+    assert "blocked: a general question" in out and "classifier by classifier" in out

@@ -1,0 +1,54 @@
+"""The second net's data and threshold choice, on small data (the real one: `rasa train`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.safety.net import SafetyNet, cross_validate, make_model, net_examples, training_set
+
+NET_DIR = Settings().safety_dir / "net"
+
+
+def test_the_copied_data_has_its_three_labels_and_no_duplicates() -> None:
+    pairs = net_examples(NET_DIR)
+    counts = {
+        label: sum(1 for _, got in pairs if got == label)
+        for label in ("emergency", "crisis", "not_urgent")
+    }
+    assert counts == {"emergency": 406, "crisis": 162, "not_urgent": 649}
+    texts, labels, origins = training_set(
+        NET_DIR, [("what is botox", "what_is_botox"), ("i want to die", "crisis")]
+    )
+    assert len(texts) == len(set(texts))
+    assert labels[-1] == 0 and origins[-1] == "nlu:what_is_botox"
+
+
+def test_the_threshold_keeps_the_target_recall_and_never_goes_under_the_floor() -> None:
+    urgent = [
+        "i cant breathe",
+        "my face is drooping",
+        "i want to die",
+        "my throat is closing",
+        "worst headache ever now",
+    ] * 4
+    other = ["what is botox", "how much does it cost", "hello there", "thanks", "does it hurt"] * 4
+    texts, labels = urgent + other, [1] * len(urgent) + [0] * len(other)
+    report = cross_validate(
+        texts, labels, ["x"] * len(texts), target_recall=0.9, min_threshold=0.3, folds=2
+    )
+    assert report.threshold >= 0.3 and report.recall >= 0.9
+    net = SafetyNet(make_model().fit(texts, labels), report.threshold, report)
+    assert net.fires("i cant breathe") and not net.fires("what is botox")
+
+
+def test_the_net_survives_a_save_and_load(tmp_path: Path) -> None:
+    texts, labels = ["i cant breathe", "what is botox"] * 3, [1, 0] * 3
+    report = cross_validate(texts, labels, ["x"] * 6, 0.9, 0.5, folds=2)
+    net = SafetyNet(make_model().fit(texts, labels), 0.5, report)
+    net.save(tmp_path / "net.pickle")
+    assert SafetyNet.load(tmp_path / "net.pickle").score("i cant breathe") == pytest.approx(
+        net.score("i cant breathe")
+    )

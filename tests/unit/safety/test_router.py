@@ -1,0 +1,134 @@
+"""The router's order, without Rasa: rules from data/safety, a stand-in second net."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.safety.router import SafetyCheck, route
+from bot.safety.rules import CompiledRules, Match
+
+
+class FakeNet:
+    threshold = 0.5
+
+    def __init__(self, score: float) -> None:
+        self._score = score
+
+    def score(self, text: str) -> float:
+        return self._score
+
+
+def match(decision: str, rule: str, fired: bool = True) -> Match:
+    return Match(decision, rule, "cat", "phrase", "text", fired, "fired" if fired else "blocked")
+
+
+@pytest.mark.parametrize(
+    ("matches", "expected"),
+    [
+        ([match("out_of_scope", "o"), match("crisis", "c"), match("emergency", "e")], "emergency"),
+        (
+            [match("out_of_scope", "o"), match("personal_advice", "p"), match("crisis", "c")],
+            "crisis",
+        ),
+        ([match("out_of_scope", "o"), match("personal_advice", "p")], "personal_advice"),
+        ([match("out_of_scope", "o")], "out_of_scope"),
+        ([match("emergency", "e", fired=False)], "urgent_unconfirmed"),
+    ],
+)
+def test_the_order_is_emergency_crisis_advice_off_topic_net_classifier(
+    matches: list[Match], expected: str
+) -> None:
+    decision = route(matches, "cost", net_score=0.9, net_threshold=0.5)
+    assert decision.decision == expected
+
+
+def test_what_fired_is_in_the_output() -> None:
+    decision = route([match("emergency", "e"), match("crisis", "c")], "cost")
+    assert decision.as_output() == {
+        "decision": "emergency",
+        "by": "rule",
+        "rule": "e",
+        "category": "cat",
+        "phrase": "phrase",
+        "also": ["c"],
+    }
+
+
+def test_the_net_below_its_threshold_leaves_the_classifier() -> None:
+    decision = route([], "faq/what_is_botox", net_score=0.2, net_threshold=0.5)
+    assert (decision.intent, decision.by) == ("faq/what_is_botox", "classifier")
+
+
+def test_the_net_marks_its_decision_for_review() -> None:
+    decision = route([], "cost", net_score=0.8, net_threshold=0.5)
+    assert decision.intent == "emergency"
+    assert decision.as_output() == {"decision": "urgent_unconfirmed", "by": "net", "score": 0.8}
+
+
+@pytest.mark.parametrize("intent", ["emergency", "crisis"])
+def test_an_unconfirmed_classifier_alarm_gets_the_refusal(intent: str) -> None:
+    decision = route([], intent, net_score=0.1, net_threshold=0.5)
+    assert (decision.intent, decision.by) == ("personal_advice", "classifier_unconfirmed")
+
+
+@pytest.mark.parametrize("intent", ["personal_advice", "emergency", "crisis"])
+def test_off_topic_never_replaces_a_refusal_or_an_alarm(intent: str) -> None:
+    decision = route([match("out_of_scope", "o")], intent)
+    assert decision.decision != "out_of_scope"
+
+
+@pytest.mark.parametrize("intent", ["cost", "faq/cost", "greet", "nlu_fallback", "anything_new"])
+def test_any_other_intent_passes_through(intent: str) -> None:
+    assert route([], intent).intent == intent
+
+
+@pytest.fixture(scope="module")
+def check(compiled_rules: CompiledRules) -> SafetyCheck:
+    return SafetyCheck(compiled_rules, FakeNet(0.0))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is it normal to have trouble swallowing 2 days after botox",
+        "my neck is stiff and I have a fever",
+        "I had botox on monday. can it cause trouble breathing? because I'm struggling to breathe",
+        "since my injections my throat feels tight",
+        "my lips are swelling, is that an allergic reaction?",
+    ],
+)
+def test_a_symptom_happening_to_the_person_gets_the_emergency_reply(
+    check: SafetyCheck, text: str
+) -> None:
+    decision, _ = check.decide(text, "side_effects")
+    assert (decision.decision, decision.by) == ("emergency", "rule")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can Botox cause trouble swallowing?",
+        "what side effects need urgent attention?",
+        "does a stiff neck after the injections go away",
+        "is anaphylaxis possible with botox",
+    ],
+)
+def test_a_general_question_reaches_the_faq(check: SafetyCheck, text: str) -> None:
+    decision, _ = check.decide(text, "side_effects")
+    assert (decision.intent, decision.by) == ("side_effects", "classifier")
+
+
+def test_a_crisis_message_gets_the_crisis_decision(check: SafetyCheck) -> None:
+    decision, _ = check.decide("my migraine is so bad I want to kill myself", "side_effects")
+    assert (decision.intent, decision.decision) == ("emergency", "crisis")
+    assert decision.rule == "suicide_direct"
+
+
+def test_rasas_doc_is_used_when_it_is_the_lower_cased_text(
+    check: SafetyCheck, spacy_pipeline: Any
+) -> None:
+    doc = spacy_pipeline("i can't swallow")
+    decision, _ = check.decide("I can't swallow", None, doc)
+    assert decision.decision == "emergency"
