@@ -98,8 +98,8 @@ $(CHROMIUM):
 test: setup $(CHROMIUM) lint types validate data-validate stories audit  ## lint, types, validation, test stories, audit, every test
 	$(BIN)/pytest -q
 
-eval: setup  ## the held-out sets through the running bot over REST, as a user would (README, "Evaluation")
-	$(BIN)/python -m tools.eval_rest
+eval: setup  ## the held-out sets through the running bot over REST (topic and entry level); EVAL_ARGS='--blind PATH --misses'
+	$(BIN)/python -m tools.eval_rest $(EVAL_ARGS)
 
 bench: setup  ## our bot against `rasa init`'s under load; options: BENCH_ARGS='--users 16 --seconds 30'
 	$(BIN)/python -m tools.bench $(BENCH_ARGS)

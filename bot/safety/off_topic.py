@@ -33,7 +33,7 @@ class Subject:
     phrases: tuple[str, ...]
     # Any of these words (or their lemmas) in the message keeps it in scope.
     unless: frozenset[str]
-    # Topics whose answer covers the subject ("isn't Botox the wrinkle stuff?" is what Botox is).
+    # FAQ entries whose answer covers the subject ("isn't Botox the wrinkle stuff?").
     answered_by: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -88,7 +88,11 @@ SUBJECTS: tuple[Subject, ...] = (
         COSMETIC,
         # "Are the risks different from the cosmetic version?" compares it with Botox for migraine.
         MIGRAINE | frozenset("same different difference compare compared versus vs".split()),
-        answered_by=frozenset({"what_is_botox"}),
+        # the entries of the topic what_is_botox
+        answered_by=frozenset(
+            "what_is_botox_overview what_is_in_botox same_as_cosmetic when_approved "
+            "units_not_interchangeable".split()
+        ),
     ),
     Subject(
         "other_botox_uses",
