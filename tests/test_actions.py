@@ -74,7 +74,7 @@ def test_without_a_named_entry_the_selector_choice_is_answered(loaded_db: str) -
 
 
 def test_two_close_entries_get_did_you_mean_with_two_buttons(loaded_db: str) -> None:
-    tracker = tracker_after("faq", selected=[("visit_length", 0.4), ("does_it_hurt", 0.38)])
+    tracker = tracker_after("faq", selected=[("visit_length", 0.4), ("does_it_hurt", 0.39)])
     for action in (ActionAnswerFaq(), ActionHandleFallback()):
         [message], _ = run(action, tracker)
         assert message["topic"] == "clarify" and "Did you mean" in message["text"]

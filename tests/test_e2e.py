@@ -23,6 +23,20 @@ pytestmark = pytest.mark.e2e
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
 DISCLAIMER = DOMAIN["responses"]["utter_disclaimer"][0]["text"]
 
+# topic -> (a question in plain words, the entry that answers it)
+ENTRIES = {
+    "what_is_botox": "same_as_cosmetic",
+    "how_it_works": "how_it_works_overview",
+    "procedure": "how_many_injections",
+    "schedule": "schedule_overview",
+    "eligibility": "eligibility_overview",
+    "chronic_migraine": "chronic_migraine_overview",
+    "side_effects": "side_effects_overview",
+    "effectiveness": "effectiveness_overview",
+    "other_treatments": "other_treatments_overview",
+    "cost": "cost_overview",
+    "see_a_doctor": "who_gives_it",
+}
 QUESTIONS = {
     "what_is_botox": "isn't botox the wrinkle stuff? what actually is it",
     "how_it_works": "how does botox stop migraines, what does it do to the nerves",
@@ -43,17 +57,37 @@ def test_a_question_in_plain_words_gets_the_sourced_answer_with_disclaimer(
     bot: BotServers, topic: str
 ) -> None:
     [message] = bot.ask(f"e2e-{topic}", QUESTIONS[topic])
-    assert message["metadata"] == {"topic": topic}
+    assert message["metadata"]["topic"] == topic
     assert "\n\nSource: " in message["text"]
     assert message["text"].endswith(DISCLAIMER)
     assert 2 <= len(message["buttons"]) <= 3
 
 
-def test_clicking_a_related_topic_answers_that_topic(bot: BotServers) -> None:
+@pytest.mark.parametrize(
+    ("text", "entry"),
+    [
+        ("do the injections hurt?", "does_it_hurt"),
+        ("can I drive home after my botox appointment", "drive_after"),
+        ("BOTOX® and breastfeeding?", "pregnancy_breastfeeding"),
+        # Personal context first, then a general question: the FAQ answer, not the refusal.
+        (
+            "I've had migraines for 10 years and tried everything. How many injections do "
+            "they give you each time?",
+            "how_many_injections",
+        ),
+    ],
+)
+def test_the_question_asked_gets_its_own_entry(bot: BotServers, text: str, entry: str) -> None:
+    [message] = bot.ask("e2e-entry", text)
+    assert message["metadata"]["faq"] == entry
+    assert message["text"].endswith(DISCLAIMER)
+
+
+def test_clicking_a_related_entry_answers_that_entry(bot: BotServers) -> None:
     [answer] = bot.ask("e2e-click", QUESTIONS["procedure"])
     button = answer["buttons"][0]
     [followup] = bot.ask("e2e-click", button["payload"])
-    assert followup["metadata"]["topic"] == button["payload"].lstrip("/")
+    assert followup["metadata"]["faq"] == json.loads(button["payload"][4:])["faq_entry"]
     assert followup["text"].endswith(DISCLAIMER)
 
 
@@ -100,15 +134,9 @@ def test_rule_lists_override_a_look_alike_topic(bot: BotServers, text: str, topi
         assert "get urgent medical help now" in messages[0]["text"]
 
 
-def test_a_question_between_two_topics_asks_which_and_the_click_answers(bot: BotServers) -> None:
-    # Half cost, half effectiveness for the shipped model (about 0.52 / 0.48).
-    [question] = bot.ask("e2e-clarify", "is it worth it and how much")
-    assert question["metadata"] == {"topic": "clarify"}
-    assert "Did you mean" in question["text"]
-    payloads = [button["payload"] for button in question["buttons"]]
-    assert sorted(payloads) == ["/cost", "/effectiveness"]
-    [answer] = bot.ask("e2e-clarify", payloads[0])
-    assert answer["metadata"] == {"topic": payloads[0].lstrip("/")}
+def test_a_did_you_mean_button_is_answered_without_a_guess(bot: BotServers) -> None:
+    [answer] = bot.ask("e2e-clarify", '/faq{"faq_entry":"nhs_do_i_pay"}')
+    assert answer["metadata"] == {"topic": "cost", "faq": "nhs_do_i_pay"}
     assert answer["text"].endswith(DISCLAIMER)
 
 
@@ -142,11 +170,11 @@ def test_an_edited_answer_shows_after_reloading_content_without_retraining(
     bot: BotServers, tmp_path: Path
 ) -> None:
     shutil.copytree(KNOWLEDGE_DIR, tmp_path / "kb")
-    topics = tmp_path / "kb" / "topics.yml"
+    faq = tmp_path / "kb" / "faq.yml"
     edited = "Edited for the test: costs vary, ask your provider."
-    doc = yaml.safe_load(topics.read_text())
-    next(t for t in doc["topics"] if t["id"] == "cost")["answer"] = edited
-    topics.write_text(yaml.safe_dump(doc))
+    doc = yaml.safe_load(faq.read_text())
+    next(e for e in doc["entries"] if e["id"] == "cost_overview")["answer"] = edited
+    faq.write_text(yaml.safe_dump(doc))
     env = {**bot.env, "KNOWLEDGE_DIR": str(tmp_path / "kb")}
     try:
         subprocess.run([str(BIN / "faqbot"), "load"], env=env, check=True, cwd=ROOT)

@@ -115,8 +115,7 @@ def read_blind(path: Path) -> list[tuple[str, str]]:
 
     items = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     return [
-        (str(i["text"]), f"faq/{i['entry']}" if i.get("entry") else str(i["topic"]))
-        for i in items
+        (str(i["text"]), f"faq/{i['entry']}" if i.get("entry") else str(i["topic"])) for i in items
     ]
 
 

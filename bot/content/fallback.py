@@ -9,12 +9,12 @@ from typing import Any
 
 # Chosen on the development set (README, "Evaluation"): at or above this the best entry is
 # answered, unless the second is within CLARIFY_MARGIN of it.
-ANSWER_MIN_CONFIDENCE = 0.25
+ANSWER_MIN_CONFIDENCE = 0.15
 # Below this, a second guess is more often wrong than right: no "Did you mean", just say what the
 # bot can do.
 CLARIFY_MIN_CONFIDENCE = 0.15
 # Top two entries closer than this (and both plausible) are offered as a choice.
-CLARIFY_MARGIN = 0.05
+CLARIFY_MARGIN = 0.02
 
 
 @dataclass(frozen=True)

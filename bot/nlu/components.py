@@ -19,10 +19,10 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
-from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 from rasa.nlu.constants import SPACY_DOCS, TOKENS_NAMES
 from rasa.nlu.featurizers.featurizer import Featurizer
 from rasa.nlu.tokenizers.tokenizer import Token
+from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 from rasa.shared.nlu.constants import (
     INTENT,
     INTENT_RANKING_KEY,
@@ -287,9 +287,7 @@ class TokenNormaliser(GraphComponent):
             (directory / "vocabulary.json").write_text(json.dumps(sorted(words)), "utf-8")
         return self._resource
 
-    def process_training_data(
-        self, training_data: TrainingData, model: SpacyModel
-    ) -> TrainingData:
+    def process_training_data(self, training_data: TrainingData, model: SpacyModel) -> TrainingData:
         self._normalise(training_data.training_examples, model, correct=False)
         return training_data
 
@@ -378,6 +376,9 @@ class FaqEntrySelector(GraphComponent):
         return {
             "retrieval_intent": "faq",
             "C": 10.0,
+            # liblinear on L2-normalised rows: 10 s to train on 2 cores where lbfgs on raw
+            # counts took minutes, same development accuracy (README, "Evaluation").
+            "solver": "liblinear",
             "max_iter": 1000,
             "ranking_length": 10,
         }
@@ -394,8 +395,15 @@ class FaqEntrySelector(GraphComponent):
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
-        self.clf = clf if clf is not None else LogisticRegression(
-            C=float(self.config["C"]), max_iter=int(self.config["max_iter"]), random_state=42
+        self.clf = (
+            clf
+            if clf is not None
+            else LogisticRegression(
+                C=float(self.config["C"]),
+                solver=str(self.config["solver"]),
+                max_iter=int(self.config["max_iter"]),
+                random_state=42,
+            )
         )
 
     @classmethod
@@ -420,10 +428,16 @@ class FaqEntrySelector(GraphComponent):
         ]
         if not examples:
             return self._resource
-        features = scipy.sparse.vstack([sentence_features(m) for m in examples]).tocsr()
+        features = self._features(examples)
         self.clf.fit(features, [m.get(INTENT_RESPONSE_KEY) for m in examples])
         self.persist()
         return self._resource
+
+    @staticmethod
+    def _features(messages: list[Message]) -> scipy.sparse.csr_matrix:
+        from sklearn.preprocessing import normalize
+
+        return normalize(scipy.sparse.vstack([sentence_features(m) for m in messages]).tocsr())
 
     def persist(self) -> None:
         import skops.io as sio
@@ -453,7 +467,7 @@ class FaqEntrySelector(GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         if not hasattr(self.clf, "classes_"):
             return messages
-        features = scipy.sparse.vstack([sentence_features(m) for m in messages]).tocsr()
+        features = self._features(messages)
         probabilities = self.clf.predict_proba(features)
         labels = self.clf.classes_
         length = int(self.config["ranking_length"])
