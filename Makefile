@@ -122,8 +122,8 @@ HERMETIC_ENV := TEST_POSTGRES_URL=postgresql+psycopg2://postgres@127.0.0.1:59432
 test-hermetic: setup $(CHROMIUM) services  ## every test, on throwaway PostgreSQL and Redis servers
 	$(HERMETIC_ENV) $(BIN)/pytest -q
 
-eval: setup  ## the held-out sets through the running bot over REST, as a user would (README, "Evaluation")
-	$(BIN)/python -m tools.eval_rest
+eval: setup  ## the held-out sets through the running bot over REST (topic and entry level); EVAL_ARGS='--blind PATH --misses'
+	$(BIN)/python -m tools.eval_rest $(EVAL_ARGS)
 
 bench: setup  ## our bot against `rasa init`'s under load; options: BENCH_ARGS='--users 16 --seconds 30'
 	$(BIN)/python -m tools.bench $(BENCH_ARGS)

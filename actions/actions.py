@@ -8,28 +8,43 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.config import Settings
-from bot.content.answers import disclaimer_from_domain
-from bot.content.service import answer_topic, clarify
+from bot.content.answers import FAQ_ENTRY_ENTITY, Reply, disclaimer_from_domain
+from bot.content.fallback import selector_ranking
+from bot.content.knowledge import FAQ_INTENT
+from bot.content.service import answer_entry, choose, clarify
 from bot.safety.replies import compose, load_templates
 
 
-class ActionAnswerTopic(Action):
-    """Answers the topic whose intent the user just expressed (typed or clicked)."""
+def _send(dispatcher: CollectingDispatcher, reply: Reply) -> None:
+    dispatcher.utter_message(text=reply.text, buttons=reply.buttons, **reply.metadata)
+
+
+class ActionAnswerFaq(Action):
+    """Answers the FAQ entry a button named (entity `faq_entry`), else the entry selector's
+    choice; unsure: "Did you mean" two entries, or the out-of-scope reply."""
 
     def name(self) -> str:
-        return "action_answer_topic"
+        return "action_answer_faq"
 
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        topic_id = (tracker.latest_message.get("intent") or {}).get("name") or ""
-        reply = answer_topic(topic_id, disclaimer_from_domain(domain))
-        dispatcher.utter_message(text=reply.text, buttons=reply.buttons, topic=reply.topic)
+        disclaimer = disclaimer_from_domain(domain)
+        named = next(tracker.get_latest_entity_values(FAQ_ENTRY_ENTITY), None)
+        if named:
+            _send(dispatcher, answer_entry(str(named), disclaimer))
+            return []
+        reply = choose(selector_ranking(tracker.latest_message, FAQ_INTENT), disclaimer)
+        if reply is None:
+            dispatcher.utter_message(response="utter_out_of_scope")
+        else:
+            _send(dispatcher, reply)
         return []
 
 
 class ActionHandleFallback(Action):
-    """Low or split confidence: offer the two closest topics, else say what the bot can do."""
+    """Low or split intent confidence: offer the two closest entries, else say what the bot can
+    do."""
 
     def name(self) -> str:
         return "action_handle_fallback"
@@ -37,11 +52,11 @@ class ActionHandleFallback(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        reply = clarify(tracker.latest_message.get("intent_ranking") or [])
+        reply = clarify(selector_ranking(tracker.latest_message, FAQ_INTENT))
         if reply is None:
             dispatcher.utter_message(response="utter_out_of_scope")
         else:
-            dispatcher.utter_message(text=reply.text, buttons=reply.buttons, topic=reply.topic)
+            _send(dispatcher, reply)
         return []
 
 

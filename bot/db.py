@@ -57,6 +57,45 @@ class TopicRow(Base):
     )
 
 
+class EntrySourceRow(Base):
+    __tablename__ = "kb_entry_sources"
+
+    entry_id = sa.Column(sa.String(64), sa.ForeignKey("kb_entries.id"), primary_key=True)
+    source_id = sa.Column(sa.String(64), sa.ForeignKey("kb_sources.id"), primary_key=True)
+    position = sa.Column(sa.Integer, nullable=False)
+    source = relationship(SourceRow)
+
+
+class RelatedEntryRow(Base):
+    __tablename__ = "kb_related_entries"
+
+    entry_id = sa.Column(sa.String(64), sa.ForeignKey("kb_entries.id"), primary_key=True)
+    related_id = sa.Column(sa.String(64), sa.ForeignKey("kb_entries.id"), primary_key=True)
+    position = sa.Column(sa.Integer, nullable=False)
+    related = relationship("EntryRow", foreign_keys=[related_id])
+
+
+class EntryRow(Base):
+    """One FAQ question and its answer; `id` is the NLU's `faq/<id>` (a contract)."""
+
+    __tablename__ = "kb_entries"
+
+    id = sa.Column(sa.String(64), primary_key=True)
+    topic_id = sa.Column(sa.String(64), sa.ForeignKey("kb_topics.id"), nullable=False, index=True)
+    question = sa.Column(sa.Text, nullable=False)
+    answer = sa.Column(sa.Text, nullable=False)
+    position = sa.Column(sa.Integer, nullable=False)
+    sources = relationship(
+        EntrySourceRow, order_by=EntrySourceRow.position, cascade="all, delete-orphan"
+    )
+    related = relationship(
+        RelatedEntryRow,
+        foreign_keys=[RelatedEntryRow.entry_id],
+        order_by=RelatedEntryRow.position,
+        cascade="all, delete-orphan",
+    )
+
+
 def create_db_engine(url: str) -> Engine:
     """An engine for `url`; a SQLite file's folder is created so a fresh checkout just works."""
     parsed = make_url(url)

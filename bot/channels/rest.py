@@ -32,6 +32,9 @@ class TopicCollectingOutputChannel(CollectingOutputChannel):
         topic = message_topic(message)
         if topic:
             out["metadata"] = {"topic": topic}
+            faq = message.get("faq") or (message.get("metadata") or {}).get("faq")
+            if faq:  # the FAQ entry an answer is for
+                out["metadata"]["faq"] = faq
         await self._persist_message(out)
 
 

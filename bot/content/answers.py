@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.content.knowledge import TopicAnswer
+from bot.content.knowledge import FAQ_INTENT, EntryAnswer, TopicAnswer
+
+# The entity a button sends to name the entry it wants answered.
+FAQ_ENTRY_ENTITY = "faq_entry"
 
 
 @dataclass(frozen=True)
@@ -13,6 +17,21 @@ class Reply:
     text: str
     topic: str
     buttons: list[dict[str, Any]] = field(default_factory=list)
+    faq: str | None = None
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        """What goes with the message: its topic, and for an FAQ answer the entry's id."""
+        return {"topic": self.topic} if self.faq is None else {"topic": self.topic, "faq": self.faq}
+
+
+def faq_payload(entry_id: str) -> str:
+    """A payload that names the entry, so a click is answered without any NLU guess."""
+    return f"/{FAQ_INTENT}{json.dumps({FAQ_ENTRY_ENTITY: entry_id}, separators=(',', ':'))}"
+
+
+def faq_button(entry_id: str, question: str) -> dict[str, Any]:
+    return {"title": question, "payload": faq_payload(entry_id)}
 
 
 def topic_button(topic_id: str, title: str) -> dict[str, Any]:
@@ -20,7 +39,7 @@ def topic_button(topic_id: str, title: str) -> dict[str, Any]:
     return {"title": title, "payload": f"/{topic_id}"}
 
 
-def source_line(topic: TopicAnswer) -> str:
+def source_line(topic: TopicAnswer | EntryAnswer) -> str:
     cites = "; ".join(
         f"{source.cite} ({source.url})" if source.url else source.cite for source in topic.sources
     )
@@ -32,6 +51,14 @@ def compose_answer(topic: TopicAnswer, disclaimer: str) -> Reply:
     text = "\n\n".join([topic.answer, source_line(topic), disclaimer])
     buttons = [topic_button(related.id, related.title) for related in topic.related]
     return Reply(text=text, topic=topic.id, buttons=buttons)
+
+
+def compose_entry_answer(entry: EntryAnswer, disclaimer: str) -> Reply:
+    """The entry's answer, its source line and the disclaimer verbatim, with the related entries
+    as buttons that name them."""
+    text = "\n\n".join([entry.answer, source_line(entry), disclaimer])
+    buttons = [faq_button(related.id, related.question) for related in entry.related]
+    return Reply(text=text, topic=entry.topic, buttons=buttons, faq=entry.id)
 
 
 def disclaimer_from_domain(domain: dict[str, Any]) -> str:

@@ -11,6 +11,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import selectinload
 
 from bot.db import (
+    EntryRow,
+    EntrySourceRow,
+    RelatedEntryRow,
     RelatedTopicRow,
     SourceRow,
     TopicRow,
@@ -20,7 +23,10 @@ from bot.db import (
     session_scope,
 )
 
+# Every FAQ entry needs at least this many `faq/<entry id>` training examples.
 MIN_NLU_EXAMPLES = 25
+# The retrieval intent whose sub-intents are the entries: `faq/<entry id>` (Rasa's convention).
+FAQ_INTENT = "faq"
 
 
 @dataclass(frozen=True)
@@ -40,19 +46,68 @@ class Topic:
 
 
 @dataclass(frozen=True)
+class Entry:
+    """One question a person asks, answered on its own; `topic` is one of the topic ids."""
+
+    id: str
+    topic: str
+    question: str
+    answer: str
+    sources: tuple[str, ...]
+    related: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     topics: tuple[Topic, ...]
     sources: Mapping[str, Source]
+    entries: tuple[Entry, ...] = ()
 
     @property
     def topic_ids(self) -> tuple[str, ...]:
         return tuple(topic.id for topic in self.topics)
+
+    @property
+    def entry_ids(self) -> tuple[str, ...]:
+        return tuple(entry.id for entry in self.entries)
+
+    def topic_of(self) -> dict[str, str]:
+        """Each entry's topic by entry id."""
+        return {entry.id: entry.topic for entry in self.entries}
+
+
+def overview_id(topic_id: str) -> str:
+    """The entry that answers a topic as a whole (the greeting's and menus' buttons)."""
+    return f"{topic_id}_overview"
+
+
+def faq_intent(entry_id: str) -> str:
+    """The NLU label of an entry's training examples."""
+    return f"{FAQ_INTENT}/{entry_id}"
 
 
 @dataclass(frozen=True)
 class RelatedTopic:
     id: str
     title: str
+
+
+@dataclass(frozen=True)
+class RelatedEntry:
+    id: str
+    question: str
+
+
+@dataclass(frozen=True)
+class EntryAnswer:
+    """What the bot needs to answer one FAQ entry, as stored in the database."""
+
+    id: str
+    topic: str
+    question: str
+    answer: str
+    sources: tuple[Source, ...]
+    related: tuple[RelatedEntry, ...]
 
 
 @dataclass(frozen=True)
@@ -71,10 +126,11 @@ class KnowledgeError(ValueError):
 
 
 def read_knowledge(directory: Path) -> KnowledgeBase:
-    """Reads `topics.yml` and `sources.yml` from `directory`."""
+    """Reads `topics.yml`, `faq.yml` and `sources.yml` from `directory`."""
     try:
         topics_doc = yaml.safe_load((directory / "topics.yml").read_text(encoding="utf-8"))
         sources_doc = yaml.safe_load((directory / "sources.yml").read_text(encoding="utf-8"))
+        faq_doc = yaml.safe_load((directory / "faq.yml").read_text(encoding="utf-8"))
         sources = {
             key: Source(id=key, cite=value["cite"], url=value.get("url"))
             for key, value in sources_doc["sources"].items()
@@ -89,9 +145,20 @@ def read_knowledge(directory: Path) -> KnowledgeBase:
             )
             for entry in topics_doc["topics"]
         )
+        entries = tuple(
+            Entry(
+                id=entry["id"],
+                topic=entry["topic"],
+                question=" ".join(entry["question"].split()),
+                answer=" ".join(entry["answer"].split()),
+                sources=tuple(entry.get("sources") or ()),
+                related=tuple(entry.get("related") or ()),
+            )
+            for entry in faq_doc["entries"]
+        )
     except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError) as error:
         raise KnowledgeError(f"cannot read the knowledge base in {directory}: {error!r}") from error
-    return KnowledgeBase(topics=topics, sources=sources)
+    return KnowledgeBase(topics=topics, sources=sources, entries=entries)
 
 
 def validate(kb: KnowledgeBase, nlu_example_counts: Mapping[str, int]) -> list[str]:
@@ -115,11 +182,48 @@ def validate(kb: KnowledgeBase, nlu_example_counts: Mapping[str, int]) -> list[s
                 problems.append(f"topic '{topic.id}' names unknown related topic '{related}'")
             elif related == topic.id:
                 problems.append(f"topic '{topic.id}' names itself as related")
-        examples = nlu_example_counts.get(topic.id, 0)
+    return problems + validate_entries(kb, nlu_example_counts)
+
+
+def validate_entries(kb: KnowledgeBase, nlu_example_counts: Mapping[str, int]) -> list[str]:
+    """The same for the FAQ entries, plus: each topic has its overview entry, each entry its
+    `faq/<id>` training examples, and no training example names an entry that does not exist."""
+    problems: list[str] = []
+    ids = kb.entry_ids
+    topics = set(kb.topic_ids)
+    for duplicate in sorted({i for i in ids if ids.count(i) > 1}):
+        problems.append(f"entry '{duplicate}' is defined more than once")
+    for topic_id in kb.topic_ids:
+        if overview_id(topic_id) not in ids:
+            problems.append(f"topic '{topic_id}' has no '{overview_id(topic_id)}' entry")
+    for entry in kb.entries:
+        if entry.topic not in topics:
+            problems.append(f"entry '{entry.id}' names unknown topic '{entry.topic}'")
+        if not entry.question.strip():
+            problems.append(f"entry '{entry.id}' has an empty question")
+        if not entry.answer.strip():
+            problems.append(f"entry '{entry.id}' has an empty answer")
+        if not entry.sources:
+            problems.append(f"entry '{entry.id}' has no source")
+        for source in entry.sources:
+            if source not in kb.sources:
+                problems.append(f"entry '{entry.id}' cites unknown source '{source}'")
+        if not 2 <= len(entry.related) <= 3:
+            problems.append(f"entry '{entry.id}' should have 2-3 related entries")
+        for related in entry.related:
+            if related not in ids:
+                problems.append(f"entry '{entry.id}' names unknown related entry '{related}'")
+            elif related == entry.id:
+                problems.append(f"entry '{entry.id}' names itself as related")
+        examples = nlu_example_counts.get(faq_intent(entry.id), 0)
         if examples < MIN_NLU_EXAMPLES:
             problems.append(
-                f"topic '{topic.id}' has {examples} NLU examples (at least {MIN_NLU_EXAMPLES})"
+                f"entry '{entry.id}' has {examples} NLU examples (at least {MIN_NLU_EXAMPLES})"
             )
+    known = {faq_intent(i) for i in ids}
+    for intent in sorted(nlu_example_counts):
+        if intent.startswith(f"{FAQ_INTENT}/") and intent not in known:
+            problems.append(f"NLU intent '{intent}' names no FAQ entry")
     return problems
 
 
@@ -127,7 +231,15 @@ def load_into_db(kb: KnowledgeBase, engine: Engine) -> None:
     """Makes the database hold exactly `kb`; running it twice changes nothing."""
     create_schema(engine)
     with session_scope(engine) as session:
-        for table in (RelatedTopicRow, TopicSourceRow, TopicRow, SourceRow):
+        for table in (
+            RelatedEntryRow,
+            EntrySourceRow,
+            EntryRow,
+            RelatedTopicRow,
+            TopicSourceRow,
+            TopicRow,
+            SourceRow,
+        ):
             session.query(table).delete()
         session.add_all(
             SourceRow(id=source.id, cite=source.cite, url=source.url)
@@ -143,6 +255,20 @@ def load_into_db(kb: KnowledgeBase, engine: Engine) -> None:
             session.add_all(
                 RelatedTopicRow(topic_id=topic.id, related_id=related, position=position)
                 for position, related in enumerate(topic.related)
+            )
+        session.add_all(
+            EntryRow(id=e.id, topic_id=e.topic, question=e.question, answer=e.answer, position=n)
+            for n, e in enumerate(kb.entries)
+        )
+        session.flush()
+        for entry in kb.entries:
+            session.add_all(
+                EntrySourceRow(entry_id=entry.id, source_id=source, position=position)
+                for position, source in enumerate(entry.sources)
+            )
+            session.add_all(
+                RelatedEntryRow(entry_id=entry.id, related_id=related, position=position)
+                for position, related in enumerate(entry.related)
             )
 
 
@@ -187,3 +313,39 @@ def topic_titles(engine: Engine) -> dict[str, str]:
     """Every stored topic's title by id."""
     with session_scope(engine) as session:
         return {row.id: row.title for row in session.query(TopicRow.id, TopicRow.title)}
+
+
+def fetch_entry(engine: Engine, entry_id: str) -> EntryAnswer | None:
+    """The stored answer for the FAQ entry `entry_id`, or None when the database has none."""
+    with session_scope(engine) as session:
+        row = (
+            session.query(EntryRow)
+            .options(
+                selectinload(EntryRow.sources).joinedload(EntrySourceRow.source),
+                selectinload(EntryRow.related).joinedload(RelatedEntryRow.related),
+            )
+            .filter(EntryRow.id == entry_id)
+            .one_or_none()
+        )
+        if row is None:
+            return None
+        return EntryAnswer(
+            id=row.id,
+            topic=row.topic_id,
+            question=row.question,
+            answer=row.answer,
+            sources=tuple(
+                Source(id=link.source.id, cite=link.source.cite, url=link.source.url)
+                for link in row.sources
+            ),
+            related=tuple(
+                RelatedEntry(id=link.related.id, question=link.related.question)
+                for link in row.related
+            ),
+        )
+
+
+def entry_questions(engine: Engine) -> dict[str, str]:
+    """Every stored entry's question by id (the titles of "Did you mean" buttons)."""
+    with session_scope(engine) as session:
+        return {row.id: row.question for row in session.query(EntryRow.id, EntryRow.question)}

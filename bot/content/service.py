@@ -10,9 +10,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
-from bot.content.answers import UNAVAILABLE, Reply, compose_answer, topic_button
-from bot.content.fallback import clarify_candidates
-from bot.content.knowledge import fetch_topic, topic_titles
+from bot.content.answers import (
+    UNAVAILABLE,
+    Reply,
+    compose_answer,
+    compose_entry_answer,
+    faq_button,
+)
+from bot.content.fallback import clarify_candidates, decide
+from bot.content.knowledge import entry_questions, fetch_entry, fetch_topic
 from bot.db import create_db_engine
 
 logger = logging.getLogger(__name__)
@@ -38,19 +44,55 @@ def answer_topic(topic_id: str, disclaimer: str, database_url: str | None = None
     return compose_answer(topic, disclaimer)
 
 
-def clarify(ranking: list[dict[str, Any]], database_url: str | None = None) -> Reply | None:
-    """ "Did you mean ...?" with the two closest topics, or None for the out-of-scope reply."""
+def answer_entry(entry_id: str, disclaimer: str, database_url: str | None = None) -> Reply:
+    """The composed answer for the FAQ entry `entry_id`, or an honest apology."""
     url = database_url or Settings.from_env().database_url
     try:
-        titles = topic_titles(engine_for(url))
+        entry = fetch_entry(engine_for(url), entry_id)
+    except SQLAlchemyError as error:
+        logger.error("knowledge base unreachable: %s", type(error).__name__)
+        return UNAVAILABLE
+    if entry is None:
+        logger.error("FAQ entry %r is not in the knowledge base; run `faqbot load`", entry_id)
+        return UNAVAILABLE
+    return compose_entry_answer(entry, disclaimer)
+
+
+def clarify(ranking: list[dict[str, Any]], database_url: str | None = None) -> Reply | None:
+    """ "Did you mean ...?" with the two closest FAQ entries (`ranking`: the entry selector's,
+    names are entry ids), or None for the out-of-scope reply."""
+    url = database_url or Settings.from_env().database_url
+    try:
+        questions = entry_questions(engine_for(url))
     except SQLAlchemyError as error:
         logger.error("knowledge base unreachable: %s", type(error).__name__)
         return None
-    candidates = clarify_candidates(ranking, titles)
-    if not candidates:
-        return None
+    candidates = clarify_candidates(ranking, questions)
+    return _did_you_mean(candidates, questions) if candidates else None
+
+
+def choose(
+    ranking: list[dict[str, Any]], disclaimer: str, database_url: str | None = None
+) -> Reply | None:
+    """The answer to the selector's best entry when it is sure, "Did you mean" two entries when
+    it is split, or None for the out-of-scope reply."""
+    url = database_url or Settings.from_env().database_url
+    try:
+        questions = entry_questions(engine_for(url))
+    except SQLAlchemyError as error:
+        logger.error("knowledge base unreachable: %s", type(error).__name__)
+        return UNAVAILABLE
+    decision = decide(ranking, questions)
+    if decision.kind == "answer":
+        return answer_entry(decision.entries[0], disclaimer, url)
+    if decision.kind == "clarify":
+        return _did_you_mean(decision.entries, questions)
+    return None
+
+
+def _did_you_mean(entries: tuple[str, ...] | list[str], questions: dict[str, str]) -> Reply:
     return Reply(
         text="I'm not sure which of these you mean. Did you mean:",
         topic="clarify",
-        buttons=[topic_button(topic, titles[topic]) for topic in candidates],
+        buttons=[faq_button(entry, questions[entry]) for entry in entries],
     )

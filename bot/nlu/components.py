@@ -18,7 +18,13 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_RANKING_KEY,
+    INTENT_RESPONSE_KEY,
+    RESPONSE_SELECTOR,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -32,6 +38,15 @@ logger = logging.getLogger(__name__)
 SAFETY_KEY = "safety"
 RULES_FILE = "rules.json"
 NET_FILE = "net.pickle"
+
+
+def _label(message: Message) -> str | None:
+    """The intent, or for an FAQ question the entry the selector chose (`faq/<id>` -> `<id>`):
+    off-topic rules name the entries that already answer their subject."""
+    intent = (message.get(INTENT) or {}).get("name")
+    selected = ((message.get(RESPONSE_SELECTOR) or {}).get(intent) or {}).get("response") or {}
+    key = str(selected.get(INTENT_RESPONSE_KEY) or "")
+    return key.split("/", 1)[1] if "/" in key else intent
 
 
 @DefaultV1Recipe.register(
@@ -130,9 +145,7 @@ class SafetyRouter(GraphComponent):
             if not text:
                 continue
             intent = message.get(INTENT) or {}
-            decision, _ = self._check.decide(
-                text, intent.get("name"), message.get("text_spacy_doc")
-            )
+            decision, _ = self._check.decide(text, _label(message), message.get("text_spacy_doc"))
             message.set(SAFETY_KEY, decision.as_output(), add_to_output=True)
             if decision.intent == intent.get("name"):
                 continue

@@ -20,7 +20,10 @@ def _validate(settings: Settings) -> bool:
     for problem in problems:
         print(f"knowledge: {problem}", file=sys.stderr)
     if not problems:
-        print(f"knowledge: {len(kb.topics)} topics, {len(kb.sources)} sources, all valid")
+        print(
+            f"knowledge: {len(kb.topics)} topics, {len(kb.entries)} FAQ entries, "
+            f"{len(kb.sources)} sources, all valid"
+        )
     return not problems
 
 

@@ -12,7 +12,11 @@ from tools.eval_rest import Results, evaluate
 # chitchat 0.950, warning-sign questions 0.900, near-domain 0.958, CLINC150 0.990, emergency
 # recall 1.000, personal advice declined 0.983; clarify 0.000, false alarms 1, personal advice
 # answered with an FAQ or a number 0. Where the issue sets a target, the threshold is at least it.
+# Entry level (development set, faq_entries_dev.yml), first measured 2026-11 with the entry
+# selector: topic 0.886, entry 0.857; the thresholds sit a little under.
 AT_LEAST = {
+    "dev_accuracy": 0.86,
+    "dev_entry_accuracy": 0.83,
     "in_scope_accuracy": 0.92,
     "in_scope_macro_f1": 0.93,
     "chitchat_accuracy": 0.92,

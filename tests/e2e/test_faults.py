@@ -51,12 +51,12 @@ def timed_ask(servers: BotServers, sender: str) -> tuple[float, list[dict[str, o
 
 def test_action_server_down_gets_an_apology_then_answers_resume(servers: BotServers) -> None:
     seconds, [message] = timed_ask(servers, "fault-down")
-    assert message["metadata"] == {"topic": "unavailable"}
+    assert message["metadata"]["topic"] == "unavailable"
     assert seconds < 3
     servers.start_actions()
     try:
         [message] = servers.ask("fault-down", QUESTION)
-        assert message["metadata"] == {"topic": "side_effects"}
+        assert message["metadata"]["topic"] == "side_effects"
     finally:
         servers.stop("actions")
 
@@ -65,16 +65,16 @@ def test_a_hung_action_server_gets_an_apology_within_3_seconds(servers: BotServe
     hung = SilentServer(servers.ports.actions)
     try:
         seconds, [message] = timed_ask(servers, "fault-slow")
-        assert message["metadata"] == {"topic": "unavailable"}
+        assert message["metadata"]["topic"] == "unavailable"
         assert seconds < 3
         # Emergencies never depend on the action server.
         [emergency] = servers.ask("fault-slow-2", "I suddenly have the worst headache of my life")
-        assert emergency["metadata"] == {"topic": "emergency"}
+        assert emergency["metadata"]["topic"] == "emergency"
     finally:
         hung.close()
     servers.start_actions()
     try:
         [message] = servers.ask("fault-slow-3", QUESTION)
-        assert message["metadata"] == {"topic": "side_effects"}
+        assert message["metadata"]["topic"] == "side_effects"
     finally:
         servers.stop("actions")

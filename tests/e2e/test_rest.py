@@ -19,7 +19,7 @@ from bot.ops.serve import BIN, BotServers
 from bot.stores.tracker_store import UrlSQLTrackerStore
 from tests.support import KNOWLEDGE_DIR, QUESTIONS
 
-# Questions that fall between two topics for the shipped model; retraining shifts the split,
+# Questions that fall between two FAQ entries for the shipped model; retraining shifts the split,
 # so the test needs only one of them to be asked back about.
 BETWEEN_TWO_TOPICS = [
     "is it worth it and how much",
@@ -29,23 +29,60 @@ BETWEEN_TWO_TOPICS = [
     "does it hurt and what are the side effects",
 ]
 
+# topic -> (a question in plain words, the entry that answers it)
+ENTRIES = {
+    "what_is_botox": "same_as_cosmetic",
+    "how_it_works": "how_it_works_overview",
+    "procedure": "how_many_injections",
+    "schedule": "schedule_overview",
+    "eligibility": "eligibility_overview",
+    "chronic_migraine": "chronic_migraine_overview",
+    "side_effects": "side_effects_overview",
+    "effectiveness": "effectiveness_overview",
+    "other_treatments": "other_treatments_overview",
+    "cost": "cost_overview",
+    "see_a_doctor": "who_gives_it",
+}
+
 
 @pytest.mark.parametrize("topic", list(QUESTIONS))
 def test_a_question_in_plain_words_gets_the_sourced_answer_with_disclaimer(
     bot: BotServers, topic: str, disclaimer: str
 ) -> None:
     [message] = bot.ask(f"e2e-{topic}", QUESTIONS[topic])
-    assert message["metadata"] == {"topic": topic}
+    assert message["metadata"] == {"topic": topic, "faq": ENTRIES[topic]}
     assert "\n\nSource: " in message["text"]
     assert message["text"].endswith(disclaimer)
     assert 2 <= len(message["buttons"]) <= 3
 
 
-def test_clicking_a_related_topic_answers_that_topic(bot: BotServers, disclaimer: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "entry"),
+    [
+        ("do the injections hurt?", "does_it_hurt"),
+        ("can I drive home after my botox appointment", "drive_after"),
+        ("BOTOX® and breastfeeding?", "pregnancy_breastfeeding"),
+        # Personal context first, then a general question: the FAQ answer, not the refusal.
+        (
+            "I've had migraines for 10 years and tried everything. How many injections do "
+            "they give you each time?",
+            "how_many_injections",
+        ),
+    ],
+)
+def test_the_question_asked_gets_its_own_entry(
+    bot: BotServers, text: str, entry: str, disclaimer: str
+) -> None:
+    [message] = bot.ask("e2e-entry", text)
+    assert message["metadata"]["faq"] == entry
+    assert message["text"].endswith(disclaimer)
+
+
+def test_clicking_a_related_entry_answers_that_entry(bot: BotServers, disclaimer: str) -> None:
     [answer] = bot.ask("e2e-click", QUESTIONS["procedure"])
     button = answer["buttons"][0]
     [followup] = bot.ask("e2e-click", button["payload"])
-    assert followup["metadata"]["topic"] == button["payload"].lstrip("/")
+    assert followup["metadata"]["faq"] == json.loads(button["payload"][4:])["faq_entry"]
     assert followup["text"].endswith(disclaimer)
 
 
@@ -94,7 +131,7 @@ def test_rule_lists_override_a_look_alike_topic(bot: BotServers, text: str, topi
         assert "get urgent medical help now" in messages[0]["text"]
 
 
-def test_a_question_between_two_topics_asks_which_and_the_click_answers(
+def test_a_question_between_two_entries_asks_which_and_the_click_answers(
     bot: BotServers, kb: KnowledgeBase, disclaimer: str
 ) -> None:
     replies = {
@@ -102,14 +139,23 @@ def test_a_question_between_two_topics_asks_which_and_the_click_answers(
     }
     asked = [(text, r) for text, r in replies.items() if r["metadata"] == {"topic": "clarify"}]
     assert asked, {text: r["metadata"] for text, r in replies.items()}
+    entry_ids = {entry.id for entry in kb.entries}
     for _, question in asked:
         assert "Did you mean" in question["text"]
-        payloads = [button["payload"] for button in question["buttons"]]
-        assert len(set(payloads)) == 2 and {p.lstrip("/") for p in payloads} <= set(kb.topic_ids)
+        chosen = [json.loads(b["payload"][4:])["faq_entry"] for b in question["buttons"]]
+        assert len(set(chosen)) == 2 and set(chosen) <= entry_ids
     text, question = asked[0]
-    payloads = [button["payload"] for button in question["buttons"]]
-    [answer] = bot.ask(f"e2e-clarify-{BETWEEN_TWO_TOPICS.index(text)}", payloads[0])
-    assert answer["metadata"] == {"topic": payloads[0].lstrip("/")}
+    payload = question["buttons"][0]["payload"]
+    [answer] = bot.ask(f"e2e-clarify-{BETWEEN_TWO_TOPICS.index(text)}", payload)
+    assert answer["metadata"]["faq"] == json.loads(payload[4:])["faq_entry"]
+    assert answer["text"].endswith(disclaimer)
+
+
+def test_a_did_you_mean_button_is_answered_without_a_guess(
+    bot: BotServers, disclaimer: str
+) -> None:
+    [answer] = bot.ask("e2e-clarify", '/faq{"faq_entry":"nhs_do_i_pay"}')
+    assert answer["metadata"] == {"topic": "cost", "faq": "nhs_do_i_pay"}
     assert answer["text"].endswith(disclaimer)
 
 
@@ -143,11 +189,11 @@ def test_an_edited_answer_shows_after_reloading_content_without_retraining(
     bot: BotServers, tmp_path: Path
 ) -> None:
     shutil.copytree(KNOWLEDGE_DIR, tmp_path / "kb")
-    topics = tmp_path / "kb" / "topics.yml"
+    faq = tmp_path / "kb" / "faq.yml"
     edited = "Edited for the test: costs vary, ask your provider."
-    doc = yaml.safe_load(topics.read_text())
-    next(t for t in doc["topics"] if t["id"] == "cost")["answer"] = edited
-    topics.write_text(yaml.safe_dump(doc))
+    doc = yaml.safe_load(faq.read_text())
+    next(e for e in doc["entries"] if e["id"] == "cost_overview")["answer"] = edited
+    faq.write_text(yaml.safe_dump(doc))
     env = {**bot.env, "KNOWLEDGE_DIR": str(tmp_path / "kb")}
     try:
         subprocess.run([str(BIN / "faqbot"), "load"], env=env, check=True, cwd=ROOT)

@@ -345,13 +345,13 @@ def test_the_socketio_channel_sends_each_message_whole_with_buttons_and_topic(
         [bot.url, [SIDE_EFFECTS, "a" * 2001, "\u0000\u0001"]],
     )
     side_effects, too_long, empty = events
-    assert side_effects["metadata"] == {"topic": "side_effects"}
+    assert side_effects["metadata"]["topic"] == "side_effects"
     assert "\n\nSource: " in side_effects["text"]
     assert side_effects["text"].endswith(disclaimer)
     assert 2 <= len(side_effects["buttons"]) <= 3
     assert all(set(b) == {"title", "payload"} for b in side_effects["buttons"])
-    assert too_long["metadata"] == {"topic": "too_long"}
-    assert empty["metadata"] == {"topic": "empty"}
+    assert too_long["metadata"]["topic"] == "too_long"
+    assert empty["metadata"]["topic"] == "empty"
 
 
 def test_the_web_server_serves_the_demo_page_and_widget_and_nothing_else(

@@ -2,31 +2,32 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import yaml
 
 from bot.config import ROOT
+from bot.content.answers import faq_payload
 from bot.content.knowledge import KnowledgeBase
 
 
-def test_every_topic_is_an_intent_with_a_rule_to_answer_it(
-    kb: KnowledgeBase, domain: dict[str, Any]
-) -> None:
+def test_the_faq_retrieval_intent_has_a_rule_to_answer_it(domain: dict[str, Any]) -> None:
     rules = yaml.safe_load((ROOT / "data" / "rules" / "faq.yml").read_text())["rules"]
     answered = {
         rule["steps"][0]["intent"]
         for rule in rules
-        if rule["steps"][1] == {"action": "action_answer_topic"}
+        if rule["steps"][1] == {"action": "action_answer_faq"}
     }
-    assert set(kb.topic_ids) <= set(domain["intents"])
-    assert answered == set(kb.topic_ids)
+    assert {"faq": {"is_retrieval_intent": True}} in domain["intents"]
+    assert "faq_entry" in domain["entities"]
+    assert answered == {"faq"}
 
 
-def test_topic_menus_list_every_topic_with_its_title(
+def test_topic_menus_list_every_topic_overview_with_its_title(
     kb: KnowledgeBase, domain: dict[str, Any]
 ) -> None:
-    expected = [{"title": t.title, "payload": f"/{t.id}"} for t in kb.topics]
+    expected = [{"title": t.title, "payload": faq_payload(f"{t.id}_overview")} for t in kb.topics]
     for response in ("utter_greet", "utter_capabilities", "utter_out_of_scope"):
         assert domain["responses"][response][0]["buttons"] == expected, response
 
@@ -39,8 +40,10 @@ def test_every_reply_from_the_domain_names_its_topic(domain: dict[str, Any]) -> 
             assert variation["metadata"]["topic"], name
 
 
-def test_button_payloads_are_intents(domain: dict[str, Any]) -> None:
+def test_button_payloads_name_existing_faq_entries(kb: KnowledgeBase) -> None:
     for variations in domain["responses"].values():
         for variation in variations:
             for button in variation.get("buttons", []):
-                assert button["payload"].lstrip("/") in domain["intents"]
+                intent, _, entities = button["payload"].lstrip("/").partition("{")
+                assert intent == "faq"
+                assert json.loads("{" + entities)["faq_entry"] in kb.entry_ids

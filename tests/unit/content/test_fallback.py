@@ -10,7 +10,7 @@ def ranking(*pairs: tuple[str, float]) -> list[dict[str, object]]:
 
 
 def test_two_close_topics_are_offered() -> None:
-    close = ranking(("nlu_fallback", 1.0), ("schedule", 0.41), ("procedure", 0.38))
+    close = ranking(("nlu_fallback", 1.0), ("schedule", 0.39), ("procedure", 0.38))
     assert clarify_candidates(close, TOPICS) == ["schedule", "procedure"]
 
 

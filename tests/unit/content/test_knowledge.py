@@ -19,7 +19,7 @@ TOPIC_IDS = (
     "what_is_botox how_it_works procedure schedule eligibility chronic_migraine side_effects "
     "effectiveness other_treatments cost see_a_doctor"
 ).split()
-ENOUGH = {topic: 30 for topic in TOPIC_IDS}
+ENOUGH = {f"faq/{entry}": 30 for entry in read_knowledge(KNOWLEDGE_DIR).entry_ids}
 
 
 def test_the_knowledge_base_has_exactly_the_contract_topics(kb: KnowledgeBase) -> None:
@@ -63,9 +63,9 @@ def test_validation_rejects_an_unknown_related_topic(kb: KnowledgeBase) -> None:
     assert validate(broken, ENOUGH) == ["topic 'cost' names unknown related topic 'pricing'"]
 
 
-def test_validation_rejects_a_topic_with_too_few_nlu_examples(kb: KnowledgeBase) -> None:
-    problems = validate(kb, {**ENOUGH, "schedule": 24})
-    assert problems == ["topic 'schedule' has 24 NLU examples (at least 25)"]
+def test_validation_rejects_an_entry_with_too_few_nlu_examples(kb: KnowledgeBase) -> None:
+    problems = validate(kb, {**ENOUGH, "faq/when_to_stop": 24})
+    assert problems == ["entry 'when_to_stop' has 24 NLU examples (at least 25)"]
 
 
 def test_the_validate_command_fails_on_a_broken_knowledge_base(

@@ -16,9 +16,9 @@ TRAINING = read_examples([ROOT / "data" / "nlu"])
 HELDOUT_DIR = ROOT / "tests" / "data" / "heldout"
 
 
-def test_every_topic_has_enough_training_examples(kb: KnowledgeBase) -> None:
+def test_every_faq_entry_has_enough_training_examples(kb: KnowledgeBase) -> None:
     counts = count_by_intent(TRAINING)
-    assert all(counts.get(topic, 0) >= MIN_NLU_EXAMPLES for topic in kb.topic_ids), counts
+    assert all(counts.get(f"faq/{e}", 0) >= MIN_NLU_EXAMPLES for e in kb.entry_ids), counts
 
 
 def test_no_training_example_is_labelled_twice() -> None:
