@@ -66,6 +66,7 @@ class Settings(BaseSettings):
         """The settings from `env` (default: the process environment)."""
         if env is None:
             return cls()
-        return cls(
-            **{key.lower(): value for key, value in env.items() if key.lower() in cls.__fields__}
-        )
+        known: dict[str, Any] = {
+            key.lower(): value for key, value in env.items() if key.lower() in cls.__fields__
+        }
+        return cls(**known)

@@ -1,1 +1,3 @@
-"""Development tools: evaluation, comparison, benchmark, fuzzing, audit, dataset builders. Never imported by bot/."""
+"""Development tools: evaluation, comparison, benchmark, fuzzing, audit, dataset builders.
+
+Never imported by bot/."""

@@ -40,7 +40,9 @@ def test_every_reply_from_the_domain_names_its_topic(domain: dict[str, Any]) -> 
             assert variation["metadata"]["topic"], name
 
 
-def test_button_payloads_name_existing_faq_entries(kb: KnowledgeBase) -> None:
+def test_button_payloads_name_existing_faq_entries(
+    kb: KnowledgeBase, domain: dict[str, Any]
+) -> None:
     for variations in domain["responses"].values():
         for variation in variations:
             for button in variation.get("buttons", []):
