@@ -3,6 +3,7 @@ events of a conversation, fake HTTP APIs, waiting for a condition, the questions
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -19,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from bot.config import ROOT
-from bot.content.knowledge import load_knowledge
+from bot.content.knowledge import KnowledgeBase, load_knowledge
 from bot.db import create_db_engine
 from bot.ops.serve import BotServers, Ports, server_env
 
@@ -194,3 +195,12 @@ class BotFactory:
     def stop_all(self) -> None:
         for servers in self.made:
             servers.stop_all()
+
+
+def with_entry(kb: KnowledgeBase, entry_id: str, **changes: object) -> KnowledgeBase:
+    """`kb` with one FAQ entry changed, for validation and loading tests."""
+    entries = tuple(
+        dataclasses.replace(e, **changes) if e.id == entry_id else e  # type: ignore[arg-type]
+        for e in kb.entries
+    )
+    return dataclasses.replace(kb, entries=entries)

@@ -13,8 +13,11 @@ ANSWER_MIN_CONFIDENCE = 0.15
 # Below this, a second guess is more often wrong than right: no "Did you mean", just say what the
 # bot can do.
 CLARIFY_MIN_CONFIDENCE = 0.15
-# Top two entries closer than this (and both plausible) are offered as a choice.
+# Top two entries closer than this (and both plausible) are offered as a choice, but only when
+# the best is itself unsure (below CLARIFY_BELOW): a split between two likely entries is
+# otherwise still usually right on the first.
 CLARIFY_MARGIN = 0.02
+CLARIFY_BELOW = 0.25
 
 
 @dataclass(frozen=True)
@@ -30,14 +33,16 @@ def clarify_candidates(
     known: Collection[str],
     min_confidence: float = CLARIFY_MIN_CONFIDENCE,
     margin: float = CLARIFY_MARGIN,
+    below: float = 1.0,
 ) -> list[str]:
     """The two entries to offer, or [] when the message should get the out-of-scope reply.
-    `ranking` holds {"name": entry id, "confidence": ...}, best first."""
+    `ranking` holds {"name": entry id, "confidence": ...}, best first; `below`: offer a choice
+    only when the best is under it."""
     candidates = [r for r in ranking if r.get("name") != "nlu_fallback"][:2]
     if len(candidates) < 2 or any(c.get("name") not in known for c in candidates):
         return []
     first, second = (float(c.get("confidence") or 0.0) for c in candidates)
-    if second < min_confidence or first - second > margin:
+    if second < min_confidence or first - second > margin or first >= below:
         return []
     return [str(c["name"]) for c in candidates]
 
@@ -47,10 +52,11 @@ def decide(
     known: Collection[str],
     answer_min: float = ANSWER_MIN_CONFIDENCE,
     margin: float = CLARIFY_MARGIN,
+    below: float = CLARIFY_BELOW,
 ) -> Decision:
     """Answer the best entry when it is confident and clear of the second, else ask between
     the two closest, else nothing to offer."""
-    candidates = clarify_candidates(ranking, known, margin=margin)
+    candidates = clarify_candidates(ranking, known, margin=margin, below=below)
     if candidates:
         return Decision("clarify", tuple(candidates))
     best = next(iter(ranking), None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -40,13 +41,12 @@ RULES_FILE = "rules.json"
 NET_FILE = "net.pickle"
 
 
-def _label(message: Message) -> str | None:
-    """The intent, or for an FAQ question the entry the selector chose (`faq/<id>` -> `<id>`):
-    off-topic rules name the entries that already answer their subject."""
+def _answer_key(message: Message) -> str | None:
+    """For an FAQ question, the entry the selector chose (`faq/<id>`): off-topic rules name the
+    entries that already answer their subject."""
     intent = (message.get(INTENT) or {}).get("name")
     selected = ((message.get(RESPONSE_SELECTOR) or {}).get(intent) or {}).get("response") or {}
-    key = str(selected.get(INTENT_RESPONSE_KEY) or "")
-    return key.split("/", 1)[1] if "/" in key else intent
+    return selected.get(INTENT_RESPONSE_KEY) or None
 
 
 @DefaultV1Recipe.register(
@@ -145,7 +145,9 @@ class SafetyRouter(GraphComponent):
             if not text:
                 continue
             intent = message.get(INTENT) or {}
-            decision, _ = self._check.decide(text, _label(message), message.get("text_spacy_doc"))
+            decision, _ = self._check.decide(
+                text, intent.get("name"), message.get("text_spacy_doc"), _answer_key(message)
+            )
             message.set(SAFETY_KEY, decision.as_output(), add_to_output=True)
             if decision.intent == intent.get("name"):
                 continue
@@ -166,9 +168,11 @@ class WeightedLogisticRegressionClassifier(LogisticRegressionClassifier):
     """Rasa's logistic regression with a tunable class weighting.
 
     Rasa's uses class_weight="balanced": each of the ~4,900 out-of-scope examples then weighs
-    about 1/45 of a topic example, so anything uncertain leans towards a topic. Weights of
-    (n / (k * n_class)) ** class_weight_power soften that (1.0 = balanced, 0.0 = none);
-    the power and the regularisation C are chosen by measurement (README).
+    about 1/45 of a chit-chat example, so anything uncertain leans away from out of scope.
+    Weights of (n / (k * n_intent)) ** class_weight_power soften that (1.0 = balanced, 0.0 =
+    none); the power and the regularisation C are chosen by measurement (docs/evaluation.md).
+    The FAQ is one intent (`faq`, its entries are the selector's job): counting the weights per
+    entry instead made personal-advice and near-domain questions lean to the FAQ.
     """
 
     @staticmethod
@@ -183,7 +187,7 @@ class WeightedLogisticRegressionClassifier(LogisticRegressionClassifier):
         features, labels = self._create_training_matrix(training_data)
         if features.shape[0] == 0:
             return self._resource
-        counts = {label: labels.count(label) for label in set(labels)}
+        counts = Counter(labels)
         power = float(self.config["class_weight_power"])
         weights = {
             label: (len(labels) / (len(counts) * count)) ** power for label, count in counts.items()

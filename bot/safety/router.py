@@ -111,13 +111,18 @@ class SafetyCheck:
         self.net = net
 
     def decide(
-        self, text: str, classifier_intent: str | None, doc: Any | None = None
+        self,
+        text: str,
+        classifier_intent: str | None,
+        doc: Any | None = None,
+        answer_key: str | None = None,
     ) -> tuple[Decision, list[Match]]:
         """`doc`: the project pipeline's parse of text.lower() (Rasa's SpacyNLP makes it);
-        parsed here only when not given."""
+        parsed here only when not given. `answer_key`: what would answer the message, e.g.
+        `faq/<entry>`, which off-topic rules compare with the entries that cover their subject."""
         if doc is None or doc.text != text.lower():
             doc = self.rules.parse(text)
-        matches = self.rules.check(doc, classifier_intent)
+        matches = self.rules.check(doc, answer_key or classifier_intent)
         score = self.net.score(text) if self.net is not None else None
         threshold = self.net.threshold if self.net is not None else None
         return route(matches, classifier_intent, score, threshold), matches

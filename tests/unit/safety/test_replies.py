@@ -47,9 +47,9 @@ def test_the_refusal_still_says_to_get_urgent_help_and_offers_topics() -> None:
     reply = compose("personal_advice", NUMBERS, TEMPLATES)
     assert "get urgent medical help now" in reply.text
     assert [b["payload"] for b in reply.buttons] == [
-        "/see_a_doctor",
-        "/eligibility",
-        "/side_effects",
+        '/faq{"faq_entry":"see_a_doctor_overview"}',
+        '/faq{"faq_entry":"eligibility_overview"}',
+        '/faq{"faq_entry":"side_effects_overview"}',
     ]
 
 

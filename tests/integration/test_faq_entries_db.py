@@ -1,0 +1,23 @@
+"""The FAQ entries in the database: loaded twice they stay one copy, and read back whole."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+
+from bot.content.knowledge import KnowledgeBase, fetch_entry, load_into_db
+from bot.db import EntryRow, session_scope
+from tests.support import with_entry
+
+
+def test_entries_load_twice_as_one_copy_and_read_back(kb: KnowledgeBase, engine: Engine) -> None:
+    load_into_db(kb, engine)
+    load_into_db(with_entry(kb, "does_it_hurt", answer="Edited."), engine)
+    with session_scope(engine) as session:
+        assert session.query(EntryRow).count() == len(kb.entries)
+    stored = fetch_entry(engine, "does_it_hurt")
+    original = next(e for e in kb.entries if e.id == "does_it_hurt")
+    assert stored is not None and stored.answer == "Edited."
+    assert stored.topic == "procedure"
+    assert [s.id for s in stored.sources] == list(original.sources)
+    assert [r.id for r in stored.related] == list(original.related)
+    assert fetch_entry(engine, "teleport") is None
