@@ -441,3 +441,63 @@ def test_without_secrets_the_channel_is_off_with_one_log_line(make_bot: BotFacto
         servers.stop_all()
     log = (servers.workdir / "rasa.log").read_text()
     assert log.count(OFF_MESSAGE) == 1
+
+
+# The app manifest against the running bot.
+
+# Bot scopes each Web API method the bot calls needs (auth.test needs none).
+SCOPES_OF_METHODS = {"chat.postMessage": {"chat:write"}, "auth.test": set()}
+# Events API subscription names and the events the channel answers.
+EVENTS = {"app_mention": "app_mention", "message.im": "message"}
+
+
+def test_the_slack_manifest_matches_the_routes_and_events_the_bot_serves(
+    slack_bot: BotServers, fake_slack: FakeSlackApi
+) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import yaml
+
+    from bot.config import ROOT
+
+    faqbot = Path(sys.executable).parent / "faqbot"
+    printed = subprocess.run(
+        [str(faqbot), "slack-manifest", "--url", "https://faqbot.example.org"],
+        cwd=ROOT, capture_output=True, text=True, check=True, timeout=60,
+    ).stdout  # fmt: skip
+    manifest = yaml.safe_load(printed)
+    settings = manifest["settings"]
+    urls = {
+        settings["event_subscriptions"]["request_url"],
+        settings["interactivity"]["request_url"],
+    }
+    assert settings["interactivity"]["is_enabled"] is True
+    assert settings["socket_mode_enabled"] is False
+    for url in urls:
+        parts = urllib.parse.urlsplit(url)
+        assert (parts.scheme, parts.netloc) == ("https", "faqbot.example.org")
+        assert parts.path == WEBHOOK  # the route the tests reach the real bot at
+        body = url_verification("from-the-manifest")
+        headers = {"Content-Type": "application/json", **signature_headers(body)}
+        assert raw_post(slack_bot, body, headers) == (200, "text/plain", b"from-the-manifest")
+
+    # Every subscribed event is one the bot answers, and the scopes cover what it calls.
+    channel, user = unique("D"), unique("U")
+    events = settings["event_subscriptions"]["bot_events"]
+    assert sorted(events) == sorted(EVENTS)
+    send_event(slack_bot, event_callback(direct_message(SIDE_EFFECTS, user, channel)))
+    mention = {"type": "app_mention", "channel": unique("C"), "user": user, "text": SIDE_EFFECTS}
+    send_event(slack_bot, event_callback(mention))
+    fake_slack.wait_for_posts(channel)
+    fake_slack.wait_for_posts(mention["channel"])
+    assert click(slack_bot, "/cost", user, channel)[0] == 200  # interactivity at the same URL
+    fake_slack.wait_for_posts(channel, count=2)
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    with fake_slack.lock:
+        called = {call["method"] for call in fake_slack.calls}
+    assert called <= set(SCOPES_OF_METHODS)
+    assert set().union(*(SCOPES_OF_METHODS[m] for m in called)) <= scopes
+    assert scopes == {"app_mentions:read", "chat:write", "im:history"}  # nothing more
+    assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
