@@ -12,9 +12,12 @@ from pathlib import Path
 
 from bot.config import ROOT
 from bot.ops.serve import BotServers, Ports, free_port, server_env
-from tests.support import QUESTIONS, knowledge_sqlite
+from tests.support import knowledge_sqlite
 
 BACK_WITHIN_SECONDS = 30
+# FAQ answers by their button payloads: Rasa asks the action server for them.
+SIDE_EFFECTS = '/faq{"faq_entry":"side_effects_overview"}'
+COST = '/faq{"faq_entry":"cost_overview"}'
 
 
 def pid_of(log: Path, name: str) -> int:
@@ -24,7 +27,7 @@ def pid_of(log: Path, name: str) -> int:
 def answers_the_faq(client: BotServers) -> bool:
     """A FAQ answer needs both servers (Rasa and the action server)."""
     try:
-        messages = client.ask(f"launcher-{time.monotonic_ns()}", QUESTIONS["side_effects"])
+        messages = client.ask(f"launcher-{time.monotonic_ns()}", SIDE_EFFECTS)
     except (OSError, RuntimeError):
         return False
     return bool(messages) and messages[0].get("metadata", {}).get("topic") == "side_effects"
@@ -59,7 +62,7 @@ def test_a_killed_action_server_then_rasa_are_restarted_and_answer_again(tmp_pat
 
         os.kill(pid_of(log, "actions"), signal.SIGKILL)
         time.sleep(0.5)
-        [apology] = client.ask("launcher-meanwhile", QUESTIONS["cost"])  # Rasa keeps serving
+        [apology] = client.ask("launcher-meanwhile", COST)  # Rasa keeps serving
         assert apology["metadata"]["topic"] == "unavailable"
         assert seconds_until_answered(client, BACK_WITHIN_SECONDS) < BACK_WITHIN_SECONDS
 

@@ -27,16 +27,16 @@ import socketio
 from bot.config import ROOT
 from bot.ops.serve import free_port
 from tests.e2e.test_slack import (
-    SECRET as SLACK_SECRET,
-)
-from tests.e2e.test_slack import (
-    SIDE_EFFECTS,
+    FAQ_PAYLOAD,
     FakeSlackApi,
     direct_message,
     event_callback,
     signature_headers,
     unique,
     url_verification,
+)
+from tests.e2e.test_slack import (
+    SECRET as SLACK_SECRET,
 )
 from tests.e2e.test_slack import (
     TOKEN as SLACK_TOKEN,
@@ -197,7 +197,7 @@ def test_a_signed_slack_event_reaches_the_bot_with_its_body_intact(
     proxy: Proxy, fake_slack: FakeSlackApi
 ) -> None:
     channel = unique("D")
-    body = event_callback(direct_message(SIDE_EFFECTS, unique("U"), channel))
+    body = event_callback(direct_message(FAQ_PAYLOAD, unique("U"), channel))
     headers = {"Content-Type": "application/json", **signature_headers(body)}
     status, answer_headers, _ = proxy.request("/webhooks/slack/webhook", body, headers)
     assert status == 200
@@ -214,7 +214,7 @@ def test_a_signed_slack_event_reaches_the_bot_with_its_body_intact(
 
 
 def test_a_telegram_update_reaches_the_bot(proxy: Proxy, fake_api: FakeBotApi) -> None:
-    update = message_update(4242, text=SIDE_EFFECTS)
+    update = message_update(4242, text=FAQ_PAYLOAD)
     headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET}
     status, _, _ = proxy.request("/webhooks/telegram/webhook", json.dumps(update).encode(), headers)
     assert status == 200
@@ -260,7 +260,7 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def test_rest_goes_through(proxy: Proxy) -> None:
-    body = json.dumps({"sender": unique("rest-"), "message": SIDE_EFFECTS}).encode()
+    body = json.dumps({"sender": unique("rest-"), "message": FAQ_PAYLOAD}).encode()
     origin = proxy.url
     headers = {"Content-Type": "application/json", "Origin": origin}
     status, headers, raw = proxy.request("/webhooks/rest/webhook", body, headers)
@@ -286,7 +286,7 @@ def test_a_widget_conversation_goes_through_over_a_websocket(proxy: Proxy) -> No
             transport = client.transport()
             await client.emit("session_request", {"session_id": unique("widget-")})
             session = await asyncio.wait_for(confirmed.get(), 20)
-            await client.emit("user_uttered", {"message": SIDE_EFFECTS, "session_id": session})
+            await client.emit("user_uttered", {"message": FAQ_PAYLOAD, "session_id": session})
             return transport, [await asyncio.wait_for(answers.get(), 30)]
         finally:
             await client.disconnect()

@@ -11,16 +11,16 @@ import pytest
 
 from bot.ops.serve import BotServers, Ports, free_port
 from tests.e2e.test_slack import (
-    SECRET as SLACK_SECRET,
-)
-from tests.e2e.test_slack import (
-    SIDE_EFFECTS,
+    FAQ_PAYLOAD,
     FakeSlackApi,
     direct_message,
     event_callback,
     send_event,
     settle,
     unique,
+)
+from tests.e2e.test_slack import (
+    SECRET as SLACK_SECRET,
 )
 from tests.e2e.test_slack import (
     TOKEN as SLACK_TOKEN,
@@ -77,9 +77,9 @@ def test_copies_on_both_servers_and_after_a_restart_are_answered_once(
 ) -> None:
     a, b = two_servers
     channel, user = unique("D"), unique("U")
-    event = event_callback(direct_message(SIDE_EFFECTS, user, channel))
+    event = event_callback(direct_message(FAQ_PAYLOAD, user, channel))
     chat = 700_000 + len(fake_api.calls)
-    update = message_update(chat, text=SIDE_EFFECTS)
+    update = message_update(chat, text=FAQ_PAYLOAD)
 
     assert send_event(a, event)[0] == 200
     fake_slack.wait_for_posts(channel)
@@ -91,9 +91,9 @@ def test_copies_on_both_servers_and_after_a_restart_are_answered_once(
 
     # Events that arrive while A is down are lost there; Slack and Telegram send them again.
     missed_channel, missed_user = unique("D"), unique("U")
-    missed_event = event_callback(direct_message(SIDE_EFFECTS, missed_user, missed_channel))
+    missed_event = event_callback(direct_message(FAQ_PAYLOAD, missed_user, missed_channel))
     missed_chat = chat + 1
-    missed_update = message_update(missed_chat, text=SIDE_EFFECTS)
+    missed_update = message_update(missed_chat, text=FAQ_PAYLOAD)
     a.stop("rasa")
     with pytest.raises(urllib.error.URLError):
         send_event(a, missed_event)

@@ -202,7 +202,7 @@ def test_flood_control_is_waited_out_without_holding_up_other_chats(
     """Two 429s with retry_after 1 for one chat: its answer is sent once, after the waits;
     another chat asking meanwhile is answered at once."""
     fake_api.rate_limited[1021] = 2
-    question = "what are the side effects of botox for migraine"
+    question = '/faq{"faq_entry":"side_effects_overview"}'
     results: dict[int, int] = {}
 
     def ask(chat_id: int) -> None:
@@ -225,9 +225,7 @@ def test_flood_control_is_waited_out_without_holding_up_other_chats(
 
 
 @pytest.mark.e2e
-def test_flood_control_retries_are_bounded(
-    telegram_bot: BotServers, fake_api: FakeBotApi
-) -> None:
+def test_flood_control_retries_are_bounded(telegram_bot: BotServers, fake_api: FakeBotApi) -> None:
     fake_api.rate_limited[1023] = 100
     assert post_update(telegram_bot, message_update(1023, text="what is botox")) == 200
     log = telegram_bot.workdir / "rasa.log"
