@@ -14,15 +14,14 @@ import re
 import shutil
 import ssl
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
-import socketio
 
 from bot.config import ROOT
 from bot.ops.serve import free_port
@@ -270,28 +269,43 @@ def test_rest_goes_through(proxy: Proxy) -> None:
 
 
 def test_a_widget_conversation_goes_through_over_a_websocket(proxy: Proxy) -> None:
-    """socket.io as the widget talks: long polling first, upgraded to a websocket by the proxy."""
+    """socket.io as the widget's client talks (Engine.IO 4): a long-polling handshake, then the
+    websocket upgrade through the proxy, then the conversation on the websocket."""
 
-    async def conversation() -> tuple[str, list[dict[str, Any]]]:
-        client = socketio.AsyncClient(ssl_verify=False)
-        answers: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        confirmed: asyncio.Queue[str] = asyncio.Queue()
-        client.on("bot_uttered", answers.put)
-        client.on("session_confirm", confirmed.put)
-        await client.connect(proxy.url, headers={"Origin": proxy.url}, wait_timeout=20)
-        try:
-            deadline = time.monotonic() + 10
-            while client.transport() != "websocket" and time.monotonic() < deadline:
-                await asyncio.sleep(0.1)
-            transport = client.transport()
-            await client.emit("session_request", {"session_id": unique("widget-")})
-            session = await asyncio.wait_for(confirmed.get(), 20)
-            await client.emit("user_uttered", {"message": FAQ_PAYLOAD, "session_id": session})
-            return transport, [await asyncio.wait_for(answers.get(), 30)]
-        finally:
-            await client.disconnect()
+    async def conversation() -> list[Any]:
+        base = f"{proxy.url}/socket.io/?EIO=4"
+        async with aiohttp.ClientSession(headers={"Origin": proxy.url}) as http:
+            async with http.get(f"{base}&transport=polling", ssl=False) as handshake:
+                assert handshake.status == 200
+                opened = await handshake.text()
+            assert opened.startswith("0")
+            sid = json.loads(opened[1:])["sid"]
+            url = f"{base}&transport=websocket&sid={sid}"
+            async with http.ws_connect(url, ssl=False) as ws:
+                await ws.send_str("2probe")
+                assert await ws.receive_str(timeout=10) == "3probe"
+                await ws.send_str("5")  # upgrade done: polling is over
+                await ws.send_str("40")  # socket.io connect
+                events = []
 
-    transport, [answer] = asyncio.run(conversation())
-    assert transport == "websocket"
+                async def event() -> Any:
+                    while True:
+                        packet = await ws.receive_str(timeout=30)
+                        if packet == "2":  # Engine.IO ping
+                            await ws.send_str("3")
+                        elif packet.startswith("42"):
+                            return json.loads(packet[2:])
+
+                session = unique("widget-")
+                await ws.send_str("42" + json.dumps(["session_request", {"session_id": session}]))
+                events.append(await event())
+                message = {"message": FAQ_PAYLOAD, "session_id": session}
+                await ws.send_str("42" + json.dumps(["user_uttered", message]))
+                events.append(await event())
+                return events
+
+    (confirm, session), (name, answer) = asyncio.run(conversation())
+    assert confirm == "session_confirm" and session.startswith("widget-")
+    assert name == "bot_uttered"
     assert answer["metadata"]["topic"] == "side_effects"
     assert answer["buttons"]
