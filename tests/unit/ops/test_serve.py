@@ -141,3 +141,18 @@ def test_the_systemd_unit_runs_the_launcher_without_the_web_server() -> None:
     assert service["Restart"] in ("on-failure", "always")
     assert service["KillMode"] in ("mixed", "control-group")
     assert unit["Install"]["WantedBy"] == "multi-user.target"
+
+
+def test_systemd_accepts_the_unit(tmp_path: Path) -> None:
+    """`systemd-analyze verify` on the unit, its program pointed at this checkout's."""
+    import shutil
+
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed")
+    text = (ROOT / "deploy" / "faqbot.service").read_text()
+    program = shlex.split(text.split("ExecStart=", 1)[1].splitlines()[0])[0]
+    unit = tmp_path / "faqbot.service"
+    unit.write_text(text.replace(program, str(Path(sys.executable).parent / "faqbot")))
+    done = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
