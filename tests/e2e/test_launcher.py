@@ -14,7 +14,7 @@ from bot.config import ROOT
 from bot.ops.serve import BotServers, Ports, free_port, server_env
 from tests.support import knowledge_sqlite
 
-BACK_WITHIN_SECONDS = 30
+BACK_WITHIN_SECONDS = 30  # on a machine where Rasa starts cold within that (about 12 s idle)
 # FAQ answers by their button payloads: Rasa asks the action server for them.
 SIDE_EFFECTS = '/faq{"faq_entry":"side_effects_overview"}'
 COST = '/faq{"faq_entry":"cost_overview"}'
@@ -57,7 +57,10 @@ def test_a_killed_action_server_then_rasa_are_restarted_and_answer_again(tmp_pat
         )  # fmt: skip
     client = BotServers(workdir=tmp_path, env=env, ports=ports)
     try:
-        seconds_until_answered(client, 300)
+        cold_start = seconds_until_answered(client, 300)
+        # Rasa's restart is a cold start (the launcher waits 1 s before it): on a machine so busy
+        # that a cold start takes longer than 30 s, that is the bound.
+        rasa_bound = max(BACK_WITHIN_SECONDS, cold_start * 1.1)
         assert f":{ports.web}" not in log.read_text()  # --no-web: no demo page server
 
         os.kill(pid_of(log, "actions"), signal.SIGKILL)
@@ -67,7 +70,7 @@ def test_a_killed_action_server_then_rasa_are_restarted_and_answer_again(tmp_pat
         assert seconds_until_answered(client, BACK_WITHIN_SECONDS) < BACK_WITHIN_SECONDS
 
         os.kill(pid_of(log, "rasa"), signal.SIGKILL)
-        assert seconds_until_answered(client, BACK_WITHIN_SECONDS) < BACK_WITHIN_SECONDS
+        assert seconds_until_answered(client, rasa_bound) < rasa_bound
 
         text = log.read_text()
         assert re.search(r"actions \(pid \d+\) exited with code -9 .*restarting it in 1 s", text)
