@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from rasa.core.channels.channel import OutputChannel
@@ -21,24 +20,6 @@ T = TypeVar("T")
 
 # A person waiting on a chat should hear back within 3 s, even if a part behind Rasa is slow.
 REPLY_DEADLINE_SECONDS = 2.5
-
-
-class SeenIds:
-    """The last `size` ids seen, in this process's memory (forgotten on a restart). Slack and
-    Telegram deliveries are remembered by bot.channels.deliveries instead, across servers."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self._ids: OrderedDict[Hashable, None] = OrderedDict()
-        self._size = size
-
-    def first_time(self, key: Hashable) -> bool:
-        """True the first time `key` is seen (and remembers it), False after."""
-        if key in self._ids:
-            return False
-        self._ids[key] = None
-        if len(self._ids) > self._size:
-            self._ids.popitem(last=False)
-        return True
 
 
 def message_topic(message: dict[str, Any]) -> str | None:

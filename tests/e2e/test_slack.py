@@ -316,7 +316,7 @@ def test_a_retried_or_repeated_event_is_answered_once(
     slack_bot: BotServers, fake_slack: FakeSlackApi
 ) -> None:
     channel, user = unique("D"), unique("U")
-    body = event_callback(direct_message(SIDE_EFFECTS, user, channel))
+    body = event_callback(direct_message(FAQ_PAYLOAD, user, channel))
     send_event(slack_bot, body)
     fake_slack.wait_for_posts(channel)
     for reason in ("http_timeout", "http_error"):
