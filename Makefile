@@ -65,10 +65,10 @@ load: $(BIN)/faqbot  ## validate the knowledge base and load it into DATABASE_UR
 train: $(MODEL)  ## train the model when data or config changed
 
 run: setup  ## set everything up, then start the action server, Rasa and the widget's demo page
-	$(BIN)/python -m bot.ops.serve
+	$(BIN)/python -m bot.ops.serve $(SERVE_ARGS)
 
-serve: ## start the servers (after `make setup`)
-	$(BIN)/python -m bot.ops.serve
+serve: ## start the servers (after `make setup`); SERVE_ARGS='--no-web --rasa-port 5005' (`faqbot serve -h`)
+	$(BIN)/python -m bot.ops.serve $(SERVE_ARGS)
 
 shell: setup  ## chat in the terminal (starts the action server in the background)
 	@SANIC_HOST=127.0.0.1 $(QUIET_RASA) run actions --actions actions --port 5055 >var/actions.log 2>&1 & \
@@ -98,11 +98,13 @@ $(CHROMIUM):
 	else echo "error: the widget tests need Debian's chromium at $(CHROMIUM): sudo apt-get install chromium" >&2; exit 1; fi
 
 # The PostgreSQL and Redis tests use TEST_POSTGRES_URL and TEST_REDIS_URL when a server answers
-# there (default: the local ones), else start throwaway servers from Debian's packages.
-services:  ## install PostgreSQL and Redis for the tests if missing (they need not be running)
+# there (default: the local ones), else start throwaway servers from Debian's packages. The proxy
+# test runs deploy/nginx/faqbot.conf in Debian's nginx, on loopback.
+services:  ## install PostgreSQL, Redis and nginx for the tests if missing (they need not be running)
 	@missing=""; \
 	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="postgresql"; \
 	  command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || missing="$$missing redis-server"; \
+	  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
 	  if [ -n "$$missing" ]; then \
 	    if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 	      apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \

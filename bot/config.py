@@ -29,9 +29,12 @@ class Settings(BaseSettings):
     redis_key_prefix: str = "faqbot"
     # Rasa's own setting, read here too: the in-memory lock must not be split across workers.
     sanic_workers: int = 1
-    # The launcher (bot.ops.serve) and the widget's web server
+    # The launcher (bot.ops.serve) and the widget's web server: where each listens.
+    rasa_host: str = "127.0.0.1"
     rasa_port: int = 5005
+    actions_host: str = "127.0.0.1"
     actions_port: int = 5055
+    web_host: str = "127.0.0.1"
     web_port: int = 8080
     cors_origins: str = ""  # comma-separated; empty: the demo page's own origins
     # Emergency numbers shown in urgent replies, as one phrase ("999, 911 or 112").
@@ -43,6 +46,15 @@ class Settings(BaseSettings):
     telegram_bot_token: Optional[SecretStr] = None  # noqa: UP007
     telegram_secret_token: Optional[SecretStr] = None  # noqa: UP007
     telegram_api_base_url: str = "https://api.telegram.org"
+    # Slack events and Telegram updates already answered, shared by every server (in Redis when
+    # REDIS_URL is set, else in DATABASE_URL): remembered this long, claimed for this long while
+    # one server answers (a server that dies mid-answer frees it when the lease runs out).
+    delivery_memory_seconds: int = 3 * 24 * 3600
+    delivery_lease_seconds: int = 30
+    # A 429 from Slack or Telegram: retried after the time they ask for, at most this many times,
+    # and not at all when they ask for more than the longest wait.
+    rate_limit_retries: int = 3
+    rate_limit_max_wait_seconds: float = 30.0
 
     class Config:
         case_sensitive = False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +24,10 @@ class FakeBotApi:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        # The next `rate_limited[chat_id]` sendMessage calls to a chat get a 429 (flood control)
+        self.rate_limited: dict[int, int] = {}
+        self.limited_calls: list[tuple[float, dict[str, Any]]] = []  # (monotonic time, body)
+        self.sent_at: dict[int, list[float]] = {}
         self.calls_while_bot_started: list[tuple[str, dict[str, Any]]] = []
         self.loop = asyncio.new_event_loop()
         app = web.Application()
@@ -56,7 +61,21 @@ class FakeBotApi:
             return web.json_response(
                 {"ok": False, "error_code": 403, "description": BLOCKED}, status=403
             )
+        if method == "sendMessage" and self.rate_limited.get(body["chat_id"], 0) > 0:
+            self.rate_limited[body["chat_id"]] -= 1
+            self.calls.pop()  # not sent: kept apart, so sent_to() lists what reached the chat
+            self.limited_calls.append((time.monotonic(), body))
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": "Too Many Requests: retry after 1",
+                    "parameters": {"retry_after": 1},
+                },
+                status=429,
+            )
         if method == "sendMessage":
+            self.sent_at.setdefault(body["chat_id"], []).append(time.monotonic())
             chat = {"id": body["chat_id"], "type": "private"}
             message = {"message_id": len(self.calls), "from": BOT_USER, "chat": chat}
             return web.json_response({"ok": True, "result": {**message, "text": body["text"]}})

@@ -5,37 +5,21 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections import OrderedDict
-from collections.abc import Awaitable, Hashable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from rasa.core.channels.channel import OutputChannel
 from sanic.request import Request
 
+from bot.config import Settings
 from bot.content.answers import UNAVAILABLE, Reply
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 # A person waiting on a chat should hear back within 3 s, even if a part behind Rasa is slow.
 REPLY_DEADLINE_SECONDS = 2.5
-
-
-class SeenIds:
-    """The last `size` ids a channel has received (Slack event ids, Telegram update ids), so a
-    delivery the platform repeats is answered once. Kept in memory: forgotten on a restart."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self._ids: OrderedDict[Hashable, None] = OrderedDict()
-        self._size = size
-
-    def first_time(self, key: Hashable) -> bool:
-        """True the first time `key` is seen (and remembers it), False after."""
-        if key in self._ids:
-            return False
-        self._ids[key] = None
-        if len(self._ids) > self._size:
-            self._ids.popitem(last=False)
-        return True
 
 
 def message_topic(message: dict[str, Any]) -> str | None:
@@ -117,3 +101,51 @@ async def answer_or_apologise(
     await handle_within_deadline(handling, channel)
     if not output.replies_sent:
         await output.send_reply(recipient_id, UNAVAILABLE)
+
+
+async def retry_rate_limited(
+    call: Callable[[], Awaitable[T]],
+    retry_after: Callable[[Exception], float | None],
+    what: str,
+    settings: Settings | None = None,
+) -> T:
+    """`call()`, again after the wait the platform asks for whenever it answers 429.
+
+    `retry_after(error)` is the wait in seconds when `error` is a 429, else None. At most
+    RATE_LIMIT_RETRIES retries; none when the wait asked for is over RATE_LIMIT_MAX_WAIT_SECONDS.
+    Then the last error is raised. The wait is an asyncio sleep: other conversations go on.
+    A 429 means the message was not accepted, so sending it again cannot post it twice.
+    """
+    attempt = 0
+    while True:
+        try:
+            return await call()
+        except Exception as error:
+            wait = retry_after(error)
+            if wait is None:
+                raise
+            settings = settings or Settings.from_env()
+            retries, longest = settings.rate_limit_retries, settings.rate_limit_max_wait_seconds
+            if attempt >= retries or wait > longest:
+                logger.error(
+                    "%s: rate limited (retry after %.0f s); giving up after %d retries",
+                    what, wait, attempt,
+                )  # fmt: skip
+                raise
+            attempt += 1
+            logger.warning(
+                "%s: rate limited; retrying in %.1f s (retry %d of %d)",
+                what,
+                wait,
+                attempt,
+                retries,
+            )
+            await asyncio.sleep(wait)
+
+
+def retry_after_seconds(value: Any) -> float | None:
+    """A Retry-After header or `retry_after` parameter as seconds (at least 1), None if absent."""
+    try:
+        return max(1.0, float(value))
+    except (TypeError, ValueError):
+        return None

@@ -3,12 +3,15 @@
 Rasa's `SlackInput` already checks Slack's request signature (and rejects stale timestamps),
 turns button clicks (`block_actions`) into user messages and skips messages that carry a `bot_id`.
 On top of it this channel takes its secrets from the environment only, stays off without them,
-never answers a Slack retry or a repeated event, and posts each answer as one Block Kit message
-with its topic.
+answers Slack's URL verification as Slack documents it (the challenge as text/plain), answers
+each event id once across servers and restarts (bot.channels.deliveries: a retry of an event
+that was never answered is answered, one that was is not), retries a post Slack refused with 429
+after its Retry-After, and posts each answer as one Block Kit message with its topic.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -20,9 +23,16 @@ from rasa.core.channels.slack import SlackInput as RasaSlackInput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.channels.common import SeenIds, json_body, reply_from_message
+from bot.channels.common import (
+    json_body,
+    reply_from_message,
+    retry_after_seconds,
+    retry_rate_limited,
+)
+from bot.channels.deliveries import Claim, Deliveries
 from bot.config import Settings
 from bot.content.answers import Reply
 
@@ -32,7 +42,7 @@ OFF_MESSAGE = "Slack channel off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET t
 ANSWER_EVENT_TYPE = "faqbot_answer"
 MAX_SECTION_CHARS = 3_000  # Block Kit's limit for a section's text
 MAX_BUTTONS_PER_BLOCK = 25  # Block Kit's limit for an actions block's elements
-REMEMBERED_EVENTS = 10_000
+WEBHOOK_PATH = "/webhook"
 
 
 @dataclass(frozen=True)
@@ -109,6 +119,17 @@ def answer_blocks(reply: Reply) -> list[dict[str, Any]]:
     return blocks
 
 
+def slack_retry_after(error: Exception) -> float | None:
+    """The Retry-After of a 429 from the Web API, None for any other error."""
+    if not isinstance(error, SlackApiError) or getattr(error.response, "status_code", 0) != 429:
+        return None
+    headers = {str(k).lower(): v for k, v in (getattr(error.response, "headers", {}) or {}).items()}
+    value = headers.get("retry-after")
+    if isinstance(value, list):  # slack_sdk keeps a header's values in a list
+        value = value[0] if value else None
+    return retry_after_seconds(value) or 1.0
+
+
 class SlackBot(RasaSlackBot):
     """Rasa's Slack output, talking to the configured Web API and posting one message per answer.
 
@@ -129,11 +150,19 @@ class SlackBot(RasaSlackBot):
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         reply = reply_from_message(message)
-        await self._post_message(
-            channel=self.slack_channel or recipient_id,
-            text=mrkdwn_escape(reply.text),  # notifications and clients without Block Kit
-            blocks=answer_blocks(reply),
-            metadata={"event_type": ANSWER_EVENT_TYPE, "event_payload": {"topic": reply.topic}},
+        channel = self.slack_channel or recipient_id
+        await retry_rate_limited(
+            lambda: self._post_message(
+                channel=channel,
+                text=mrkdwn_escape(reply.text),  # notifications and clients without Block Kit
+                blocks=answer_blocks(reply),
+                metadata={
+                    "event_type": ANSWER_EVENT_TYPE,
+                    "event_payload": {"topic": reply.topic},
+                },
+            ),
+            slack_retry_after,
+            f"slack: chat.postMessage to {channel}",
         )
 
 
@@ -151,7 +180,7 @@ class SlackOff(InputChannel):
 class SlackInput(RasaSlackInput):
     """`POST /webhooks/slack/webhook`: Slack's Events API and Interactivity requests."""
 
-    def __init__(self, settings: SlackSettings) -> None:
+    def __init__(self, settings: SlackSettings, deliveries: Deliveries | None = None) -> None:
         # Rasa's constructor requires the signing secret, so signatures are always checked. The
         # retry header names default to None there (only from_credentials fills them in).
         super().__init__(
@@ -161,7 +190,8 @@ class SlackInput(RasaSlackInput):
             slack_signing_secret=settings.signing_secret,
         )
         self.api_base_url = settings.api_base_url
-        self._seen_event_ids = SeenIds(REMEMBERED_EVENTS)
+        # Event ids answered, shared by every server (bot.channels.deliveries).
+        self.deliveries = deliveries or Deliveries.from_settings()
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
@@ -180,21 +210,42 @@ class SlackInput(RasaSlackInput):
             and slack_event["event"].get("subtype") != "bot_message"
         )
 
-    def _is_repeat(self, request: Request) -> bool:
-        """A retry, or an event already received: its first delivery is already being answered.
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """Rasa's routes, with Slack's URL verification answered before Rasa's handler, which
+        would send the challenge as a JSON string (a form Slack does not document)."""
+        webhook = super().blueprint(on_new_message)
 
-        Any retry is dropped, whatever its reason, because Rasa answers in the background and an
-        event id remembered in memory does not survive a restart.
-        """
-        if request.headers.get(self.retry_num_header):
-            return True
+        @webhook.middleware("request")
+        async def url_verification(request: Request) -> HTTPResponse | None:
+            challenge = self._verification_challenge(request)
+            if challenge is None or not self.is_request_from_slack_authentic(request):
+                return None  # Rasa's handler: a 400 for a bad signature, else the usual
+            return response.text(challenge, content_type="text/plain")
+
+        return webhook
+
+    @staticmethod
+    def _verification_challenge(request: Request) -> str | None:
+        """The challenge of a `url_verification` request to the webhook, else None."""
+        if request.method != "POST" or not request.path.endswith(WEBHOOK_PATH):
+            return None
         if request.headers.get("content-type") != "application/json":
-            return False  # button clicks: Slack does not retry them and they carry no event id
+            return None
+        body = json_body(request)
+        if not isinstance(body, dict) or body.get("type") != "url_verification":
+            return None
+        challenge = body.get("challenge")
+        return challenge if isinstance(challenge, str) else None
+
+    @staticmethod
+    def _delivery_key(request: Request) -> str | None:
+        """`slack:<event_id>` for an Events API request; None for a button click (Slack does not
+        retry those, and they carry no event id)."""
+        if request.headers.get("content-type") != "application/json":
+            return None
         body = json_body(request)
         event_id = body.get("event_id") if isinstance(body, dict) else None
-        if not event_id:
-            return False
-        return not self._seen_event_ids.first_time(event_id)
+        return f"slack:{event_id}" if isinstance(event_id, str) and event_id else None
 
     async def process_message(
         self,
@@ -204,14 +255,53 @@ class SlackInput(RasaSlackInput):
         sender_id: str | None,
         metadata: dict[str, Any] | None,
     ) -> HTTPResponse:
-        if self._is_repeat(request):
-            logger.info(
-                "slack: not answering a repeated delivery (retry %s, reason %s)",
-                request.headers.get(self.retry_num_header),
-                request.headers.get(self.retry_reason_header),
-            )
-            return response.text("", headers={"X-Slack-No-Retry": "1"})
-        return await super().process_message(request, on_new_message, text, sender_id, metadata)
+        """Claims the event id, answers in the background (Slack wants a 200 within 3 s), and
+        marks the event answered once the answer is posted, or frees it if that failed.
+
+        A copy of an event already answered gets a 200 with `X-Slack-No-Retry: 1` and nothing
+        is posted. A copy of one being answered elsewhere gets a 503, so Slack asks again later
+        (by then answered, or free again if that server died). A retry of an event no server
+        received (the bot was down) is answered like a first delivery.
+        """
+        key = self._delivery_key(request)
+        retry = request.headers.get(self.retry_num_header)
+        if key is not None:
+            claim = await self.deliveries.claim(key)
+            if claim is Claim.DONE:
+                logger.info("slack: %s already answered (retry %s): not again", key, retry)
+                return response.text("", headers={"X-Slack-No-Retry": "1"})
+            if claim is Claim.BUSY:
+                logger.info("slack: %s is being answered elsewhere (retry %s)", key, retry)
+                return response.text("being answered; try again later", status=503)
+            if retry:
+                reason = request.headers.get(self.retry_reason_header)
+                logger.info("slack: answering %s on retry %s (%s)", key, retry, reason)
+        metadata = metadata or {}
+        thread_id = metadata.get("thread_id") if self.use_threads else None
+        message = UserMessage(
+            text,
+            self.get_output_channel(metadata.get("out_channel"), thread_id),
+            sender_id,
+            input_channel=self.name(),
+            metadata=metadata,
+        )
+        task: asyncio.Future = asyncio.ensure_future(on_new_message(message))
+        self._background_tasks.add(task)
+        task.add_done_callback(self._background_tasks.discard)
+        if key is not None:
+            task.add_done_callback(lambda done: self._finish(key, done))
+        return response.text("")
+
+    def _finish(self, key: str, task: asyncio.Future) -> None:
+        failed = task.cancelled() or task.exception() is not None
+        if failed:
+            error = "cancelled" if task.cancelled() else repr(task.exception())
+            logger.error("slack: answering %s failed (%s); a retry may answer it", key, error)
+        follow_up = asyncio.ensure_future(
+            self.deliveries.release(key) if failed else self.deliveries.done(key)
+        )
+        self._background_tasks.add(follow_up)
+        follow_up.add_done_callback(self._background_tasks.discard)
 
     def get_output_channel(
         self, channel: str | None = None, thread_id: str | None = None

@@ -22,11 +22,13 @@ from sanic.response import HTTPResponse
 
 from bot.channels.common import (
     ReplyOutput,
-    SeenIds,
     answer_or_apologise,
     clean_text,
     json_body,
+    retry_after_seconds,
+    retry_rate_limited,
 )
+from bot.channels.deliveries import Claim, Deliveries
 from bot.config import Settings
 from bot.content.answers import EMPTY_MESSAGE, Reply
 
@@ -43,7 +45,16 @@ COMMANDS = {"/start": "/greet", "/help": "/capabilities"}
 
 
 class TelegramError(Exception):
-    """A Bot API call failed. The message never contains the bot token (it is in the URL)."""
+    """A Bot API call failed. The message never contains the bot token (it is in the URL).
+    `retry_after`: the seconds Telegram asked to wait, when it answered 429 (flood control)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _retry_after(error: Exception) -> float | None:
+    return error.retry_after if isinstance(error, TelegramError) else None
 
 
 @dataclass(frozen=True)
@@ -73,7 +84,13 @@ class BotApi:
     timeout_seconds: float = 15.0
 
     async def call(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
-        """The whole answer (`ok`, `result`, maybe `description`); TelegramError if not ok."""
+        """The whole answer (`ok`, `result`, maybe `description`); TelegramError if not ok.
+        A 429 is retried after the `retry_after` Telegram names (bounded: common.py)."""
+        return await retry_rate_limited(
+            lambda: self._call_once(method, body), _retry_after, f"telegram: {method}"
+        )
+
+    async def _call_once(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         url = f"{self.settings.api_base_url}/bot{self.settings.token}/{method}"
         timeout = aiohttp.ClientTimeout(total=self.timeout_seconds)
         try:
@@ -93,7 +110,15 @@ class BotApi:
             answer = None
         if not isinstance(answer, dict) or answer.get("ok") is not True:
             detail = answer.get("description") if isinstance(answer, dict) else None
-            raise TelegramError(f"{method}: {detail or 'not a Bot API answer'} (HTTP {status})")
+            parameters = answer.get("parameters") if isinstance(answer, dict) else None
+            wait = (
+                retry_after_seconds(parameters.get("retry_after"))
+                if status == 429 and isinstance(parameters, dict)
+                else None
+            )
+            raise TelegramError(
+                f"{method}: {detail or 'not a Bot API answer'} (HTTP {status})", retry_after=wait
+            )
         return answer
 
 
@@ -188,9 +213,12 @@ class TelegramInput(InputChannel):
     the kinds it does not handle.
     """
 
-    def __init__(self, settings: TelegramSettings | None) -> None:
+    def __init__(
+        self, settings: TelegramSettings | None, deliveries: Deliveries | None = None
+    ) -> None:
         self.settings = settings
-        self.seen = SeenIds()  # update_ids: Telegram re-sends when the webhook is slow
+        # update_ids answered, shared by every server: Telegram re-sends what got no quick 200
+        self.deliveries = deliveries or Deliveries.from_settings()
 
     @classmethod
     def name(cls) -> str:
@@ -250,8 +278,12 @@ class TelegramInput(InputChannel):
             update = json_body(request)
             if not _is_update(update):
                 return response.json({"error": "the body must be a Telegram Update"}, status=400)
-            if not self.seen.first_time(update["update_id"]):
+            key = f"telegram:{settings.token.split(':')[0]}:{update['update_id']}"
+            claim = await self.deliveries.claim(key)
+            if claim is Claim.DONE:
                 return response.empty(status=200)
+            if claim is Claim.BUSY:  # another server is answering it (or died doing so)
+                return response.json({"error": "being answered; send it again later"}, 503)
             try:
                 if isinstance(update.get("callback_query"), dict):
                     await on_click(update["callback_query"])
@@ -261,8 +293,13 @@ class TelegramInput(InputChannel):
                 logger.error("telegram: update %s: %s", update["update_id"], error)
             except asyncio.CancelledError:
                 logger.error("telegram: update %s timed out", update["update_id"])
+                await self.deliveries.release(key)  # no 200 goes back: Telegram sends it again
+                raise
             except Exception:
                 logger.exception("telegram: update %s failed", update["update_id"])
-            return response.empty(status=200)  # Telegram would re-send it forever otherwise
+            # Answered (or refused by Telegram, or failed: logged). Telegram gets a 200 and would
+            # re-send it forever otherwise; a copy that still comes is not answered again.
+            await self.deliveries.done(key)
+            return response.empty(status=200)
 
         return webhook

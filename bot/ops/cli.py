@@ -65,6 +65,17 @@ def _telegram_webhook(url: str) -> int:
     return 0
 
 
+def _slack_manifest(url: str) -> int:
+    from bot.ops.deploy import ManifestError, slack_manifest
+
+    try:
+        print(slack_manifest(url), end="")
+    except ManifestError as error:
+        print(f"slack-manifest: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def _positive_days(value: str) -> int:
     """A whole number of days, 1 or more; argparse reports anything else in one line (exit 2)."""
     if not (value.isascii() and value.isdigit() and int(value) >= 1):
@@ -121,6 +132,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     telegram_cmd.add_argument(
         "--url", required=True, help="public HTTPS URL, ending in /webhooks/telegram/webhook"
     )
+    manifest_cmd = commands.add_parser(
+        "slack-manifest",
+        help="print deploy/slack-app-manifest.yml with the bot's public URL filled in",
+    )
+    manifest_cmd.add_argument(
+        "--url", required=True, help="the bot's public HTTPS URL, e.g. https://faqbot.example.org"
+    )
+    commands.add_parser(  # listed here; its options are bot.ops.serve's (`faqbot serve -h`)
+        "serve", help="start the action server, Rasa and the widget's page; restart any that dies"
+    )
     purge_cmd = commands.add_parser(
         "purge", help="delete conversations whose last message is older than DAYS days"
     )
@@ -135,9 +156,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     explain_cmd = safety_sub.add_parser("explain", help="which rule fires on TEXT, and why")
     explain_cmd.add_argument("text")
     explain_cmd.add_argument("--intent", default=None, help="the classifier's intent, if known")
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["serve"]:
+        from bot.ops.serve import main as serve
+
+        return serve(arguments[1:], prog="faqbot serve")
+    args = parser.parse_args(arguments)
     settings = Settings.from_env()
 
+    if args.command == "slack-manifest":
+        return _slack_manifest(args.url)
     if args.command == "validate":
         return 0 if _validate(settings) else 1
     if args.command == "load":

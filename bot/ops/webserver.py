@@ -1,4 +1,4 @@
-"""Serves the widget and its demo page (bot/web) on 127.0.0.1, for `make run` and the tests.
+"""Serves the widget and its demo page (bot/web) on WEB_HOST (127.0.0.1), for `make run` and tests.
 
 Only the files a browser needs are served, never node_modules or package files. The demo page names
 Rasa's default URL; the server puts in the real one, so the page also works on other ports.
@@ -64,15 +64,18 @@ class WidgetRequestHandler(SimpleHTTPRequestHandler):
             super().log_request(code, size)
 
 
-def make_server(port: int, rasa_url: str) -> ThreadingHTTPServer:
+def make_server(port: int, rasa_url: str, host: str = "127.0.0.1") -> ThreadingHTTPServer:
     handler = partial(WidgetRequestHandler, rasa_url=rasa_url)
-    return ThreadingHTTPServer(("127.0.0.1", port), handler)
+    return ThreadingHTTPServer((host, port), handler)
 
 
 def main() -> int:
     settings = Settings.from_env()
     port, rasa_url = settings.web_port, f"http://localhost:{settings.rasa_port}"
-    with contextlib.suppress(KeyboardInterrupt), make_server(port, rasa_url) as server:
+    with (
+        contextlib.suppress(KeyboardInterrupt),
+        make_server(port, rasa_url, settings.web_host) as server,
+    ):
         server.serve_forever()
     return 0
 

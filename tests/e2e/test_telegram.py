@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -15,7 +16,7 @@ from bot.channels.telegram import OFF_MESSAGE, SECRET_HEADER
 from bot.content.answers import EMPTY_MESSAGE
 from bot.content.knowledge import read_knowledge
 from bot.ops.serve import BotServers
-from tests.support import KNOWLEDGE_DIR, BotFactory
+from tests.support import KNOWLEDGE_DIR, BotFactory, wait_for
 from tests.telegram_api import (
     BLOCKED,
     BLOCKED_CHAT,
@@ -192,6 +193,47 @@ def test_an_update_sent_twice_is_answered_once(
     update = message_update(1005, text="how often would i need to go back for more injections")
     assert [post_update(telegram_bot, update) for _ in range(2)] == [200, 200]
     assert len(fake_api.sent_to(1005)) == 1
+
+
+@pytest.mark.e2e
+def test_flood_control_is_waited_out_without_holding_up_other_chats(
+    telegram_bot: BotServers, fake_api: FakeBotApi
+) -> None:
+    """Two 429s with retry_after 1 for one chat: its answer is sent once, after the waits;
+    another chat asking meanwhile is answered at once."""
+    fake_api.rate_limited[1021] = 2
+    question = '/faq{"faq_entry":"side_effects_overview"}'
+    results: dict[int, int] = {}
+
+    def ask(chat_id: int) -> None:
+        results[chat_id] = post_update(telegram_bot, message_update(chat_id, text=question))
+
+    slow = threading.Thread(target=ask, args=(1021,))
+    slow.start()
+    time.sleep(0.3)
+    ask(1022)
+    slow.join(30)
+    assert results == {1021: 200, 1022: 200}
+    assert wait_for(lambda: len(fake_api.sent_to(1021)) == 1, 15)
+    limited = [at for at, body in fake_api.limited_calls if body["chat_id"] == 1021]
+    [sent] = fake_api.sent_at[1021]
+    assert len(limited) == 2
+    assert limited[1] - limited[0] >= 0.95 and sent - limited[1] >= 0.95
+    assert fake_api.sent_at[1022][0] < sent
+    time.sleep(1)
+    assert len(fake_api.sent_to(1021)) == 1  # nothing sent twice
+
+
+@pytest.mark.e2e
+def test_flood_control_retries_are_bounded(telegram_bot: BotServers, fake_api: FakeBotApi) -> None:
+    fake_api.rate_limited[1023] = 100
+    assert post_update(telegram_bot, message_update(1023, text="what is botox")) == 200
+    log = telegram_bot.workdir / "rasa.log"
+    assert wait_for(lambda: "sendMessage: rate limited" in log.read_text(), 20)
+    assert wait_for(lambda: "giving up after 3 retries" in log.read_text(), 20)
+    assert [b["chat_id"] for _, b in fake_api.limited_calls].count(1023) == 4
+    assert fake_api.sent_to(1023) == []
+    fake_api.rate_limited[1023] = 0
 
 
 @pytest.mark.e2e

@@ -14,6 +14,7 @@ SCANNED = ["bot", "actions", "tools", "tests", ".ci", "Makefile", "pyproject.tom
 SYSTEM_PATHS = (
     "/usr/bin/chromium",
     "/usr/bin/redis-server",
+    "/usr/sbin/nginx",
     "/usr/bin/env",
     "/usr/lib/postgresql/",
     "/bin/bash",
