@@ -25,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.channels.common import SeenIds, json_body, reply_from_message
 from bot.config import Settings
 from bot.content.answers import Reply
+from bot.insights.feedback import QUESTION, feedback_buttons
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +107,29 @@ def answer_blocks(reply: Reply) -> list[dict[str, Any]]:
             )
         ]
         blocks.append({"type": "actions", "elements": elements})
+    if reply.faq:
+        blocks.extend(feedback_blocks(reply.faq))
     return blocks
+
+
+def feedback_blocks(entry_id: str) -> list[dict[str, Any]]:
+    """ "Helpful?" and its Yes / No buttons: a click comes back as its payload, like any button."""
+    return [
+        {"type": "context", "elements": [{"type": "plain_text", "text": QUESTION}]},
+        {
+            "type": "actions",
+            "block_id": f"faqbot_feedback_{entry_id}",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": f"faqbot_feedback_{button['vote']}",
+                    "text": {"type": "plain_text", "text": button["title"]},
+                    "value": button["payload"],
+                }
+                for button in feedback_buttons(entry_id)
+            ],
+        },
+    ]
 
 
 class SlackBot(RasaSlackBot):
