@@ -147,7 +147,9 @@ class SafetyRouter(GraphComponent):
             intent = message.get(INTENT) or {}
             decision, _ = self._check.decide(text, _label(message), message.get("text_spacy_doc"))
             message.set(SAFETY_KEY, decision.as_output(), add_to_output=True)
-            if decision.intent == intent.get("name"):
+            # The classifier's own intent stands: for an FAQ question `_label` gave the check the
+            # entry id, which is no intent (the retrieval intent `faq` must stay).
+            if not decision.overrides or decision.intent == intent.get("name"):
                 continue
             confidence = 1.0 if decision.by in ("rule", "net") else intent.get("confidence", 1.0)
             override = {"name": decision.intent, "confidence": confidence}
