@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     telegram_bot_token: Optional[SecretStr] = None  # noqa: UP007
     telegram_secret_token: Optional[SecretStr] = None  # noqa: UP007
     telegram_api_base_url: str = "https://api.telegram.org"
+    # Insights page (/insights on the web server): off until this token is set.
+    insights_token: Optional[SecretStr] = None  # noqa: UP007
+    # Where review-queue labels are appended as NLU training data (`make train` reads data/nlu).
+    reviewed_nlu_path: Path = ROOT / "data" / "nlu" / "reviewed.yml"
 
     class Config:
         case_sensitive = False

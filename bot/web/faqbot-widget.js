@@ -202,6 +202,7 @@
         .filter((b) => b && typeof b.title === "string" && typeof b.payload === "string")
         .map((b) => ({ title: b.title, payload: b.payload })),
       topic: (data.metadata && data.metadata.topic) || "",
+      faq: (data.metadata && typeof data.metadata.faq === "string" && data.metadata.faq) || "",
     };
   }
 
@@ -406,6 +407,7 @@
       this.welcome.hidden = true;
       const item = el("li", { class: `msg ${entry.from === "user" ? "user" : "bot"}` });
       if (entry.topic) item.dataset.topic = entry.topic; // for the host page's styles or analytics
+      if (entry.faq) item.dataset.faq = entry.faq;
       item.append(el("span", { class: "sr-only" }, entry.from === "user" ? "You:" : "Assistant:"));
       const bubble = el("div", { class: "bubble" });
       renderText(bubble, entry.text);
