@@ -136,7 +136,8 @@ def _review(settings: Settings, args: argparse.Namespace) -> int:
 
     engine = create_db_engine(settings.database_url)
     try:
-        training = [text for text, _ in read_examples([NLU_DIR, settings.reviewed_nlu_path])]
+        sources = [p for p in (NLU_DIR, settings.reviewed_nlu_path) if p.exists()]
+        training = [text for text, _ in read_examples(sources)]
         items = queue(engine, *period(args.since), training_texts=training)
         if args.review_command == "list":
             for item in items:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import sys
 from functools import partial
 from http import HTTPStatus
@@ -19,6 +20,7 @@ from typing import Any
 from bot.config import ROOT, Settings
 from bot.insights.web import CSP, MAX_BODY, InsightsApp, Response
 
+logger = logging.getLogger(__name__)
 WEB_DIR = ROOT / "bot" / "web"
 PUBLIC_FILES = {
     "/": "index.html",
@@ -40,7 +42,7 @@ class WidgetRequestHandler(SimpleHTTPRequestHandler):
 
     def send_head(self) -> Any:
         path, _, query = self.path.partition("?")
-        answer = self.insights.get(path, query, self.headers)
+        answer = self._answer(self.insights.get, path, query, self.headers)
         if answer is not None:
             return self._send_insights(answer)
         name = PUBLIC_FILES.get(path)
@@ -68,12 +70,20 @@ class WidgetRequestHandler(SimpleHTTPRequestHandler):
             self.send_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
             return
         body = self.rfile.read(int(length))
-        answer = self.insights.post(self.path.partition("?")[0], self.headers, body)
+        answer = self._answer(self.insights.post, self.path.partition("?")[0], self.headers, body)
         if answer is None:
             self.send_error(HTTPStatus.NOT_FOUND)
             return
         stream = self._send_insights(answer)
         self.copyfile(stream, self.wfile)
+
+    def _answer(self, handle: Any, *args: Any) -> Response | None:
+        """The insights' answer; a failure (the database down, say) is a 500, logged by type."""
+        try:
+            return handle(*args)  # type: ignore[no-any-return]
+        except Exception as error:
+            logger.exception("insights: %s failed: %s", self.command, type(error).__name__)
+            return Response(500, b'{"error": "the figures could not be read"}')
 
     def _send_insights(self, answer: Response) -> Any:
         self.send_response(answer.status)
@@ -106,6 +116,9 @@ def make_server(port: int, rasa_url: str, settings: Settings | None = None) -> T
 
 
 def main() -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)-8s %(name)s  %(message)s"
+    )
     settings = Settings.from_env()
     port, rasa_url = settings.web_port, f"http://localhost:{settings.rasa_port}"
     with contextlib.suppress(KeyboardInterrupt), make_server(port, rasa_url, settings) as server:

@@ -412,6 +412,8 @@
       const bubble = el("div", { class: "bubble" });
       renderText(bubble, entry.text);
       item.append(bubble);
+      // Under the answer, before its follow-ups (which stay last, next to the input for Shift+Tab).
+      if (entry.from === "bot" && entry.feedback) item.append(this.feedbackControl(entry));
       if (entry.buttons && entry.buttons.length) {
         this.choices = el("div", {
           class: "choices",
@@ -428,7 +430,6 @@
         }
         item.append(this.choices);
       }
-      if (entry.from === "bot" && entry.feedback) item.append(this.feedbackControl(entry));
       this.messages.append(item);
       return item;
     }
