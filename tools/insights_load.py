@@ -124,12 +124,12 @@ def generate(
             connection.execute(table.insert(), rows)
             written += len(rows)
     for index in range(1, conversation, 10):
-        vote = "up" if rng.random() < 0.8 else "down"
-        question = "what does it cost"
+        topic = rng.choice(list(TOPICS))
+        entry = rng.choice(TOPICS[topic])
+        vote = "up" if rng.random() < 0.75 else "down"
+        question = f"question about {entry.replace('_', ' ')}"
         at = end - rng.random() * days * DAY
-        record_vote(
-            engine, Vote(f"load-{seed}-{index}", "cost_overview", "cost", vote, question), at
-        )
+        record_vote(engine, Vote(f"load-{seed}-{index}", entry, topic, vote, question), at)
     return written
 
 

@@ -163,10 +163,10 @@ def _refresh(connection: Connection, now: float) -> int:
                 pending[sender] = turn
                 collected.append(turn)
             elif sender in pending:
-                turn = pending[sender]
-                if turn is not None:
+                waiting = pending[sender]
+                if waiting is not None:
                     topic_of = row[8] or row[10]
-                    turn.update(
+                    waiting.update(
                         topic=topic_of,
                         faq=row[9],
                         replied_at=timestamp,

@@ -80,7 +80,7 @@ class WidgetRequestHandler(SimpleHTTPRequestHandler):
     def _answer(self, handle: Any, *args: Any) -> Response | None:
         """The insights' answer; a failure (the database down, say) is a 500, logged by type."""
         try:
-            return handle(*args)  # type: ignore[no-any-return]
+            return handle(*args)
         except Exception as error:
             logger.exception("insights: %s failed: %s", self.command, type(error).__name__)
             return Response(500, b'{"error": "the figures could not be read"}')
