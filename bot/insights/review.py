@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import csv
 import fcntl
+import hashlib
 import io
 import re
+import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -30,6 +32,7 @@ from bot.content.knowledge import faq_intent
 from bot.insights.figures import LOW_CONFIDENCE, read_turns
 from bot.insights.index import refresh
 from bot.insights.store import ensure_tables, feedback, labelled_keys, save_label, text_key
+from bot.insights.store import turns as indexed
 from bot.nlu.data import normalise, read_examples
 from bot.stores.redact import redact
 
@@ -87,7 +90,11 @@ def queue(
     refresh(engine)
     known = {normalise(text) for text in training_texts}
     with engine.connect() as connection:
-        turns = read_turns(connection, start, end)
+        turns = read_turns(
+            connection, start, end,
+            indexed.c.outcome.in_(("out_of_scope", "clarified"))
+            | (indexed.c.confidence < LOW_CONFIDENCE),
+        )  # fmt: skip
         done = labelled_keys(connection)
         voted_down = connection.execute(
             sa.select(
@@ -192,7 +199,10 @@ def _examples(block: Mapping[str, Any]) -> Iterator[str]:
 def _locked(path: Path) -> Iterator[None]:
     """One writer at a time, across threads (the web server) and processes (`faqbot review`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _FILE_LOCK, open(path.with_suffix(path.suffix + ".lock"), "a") as lock:
+    # The lock file lives in the temporary folder, not beside the training data.
+    name = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+    lock_path = Path(tempfile.gettempdir()) / f"faqbot-reviewed-{name}.lock"
+    with _FILE_LOCK, open(lock_path, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield

@@ -11,7 +11,8 @@ import time
 
 from sqlalchemy.engine import Engine
 
-from bot.insights.index import refresh
+from bot.insights.index import DAY, refresh
+from bot.insights.review import queue
 from tools.insights_load import generate, time_figures
 
 MESSAGES = 100_000
@@ -27,5 +28,10 @@ def test_a_month_of_100000_messages_loads_in_under_2_seconds(engine: Engine) -> 
     seconds, figures = time_figures(engine, 30, now=now + 1)
     print(f"\n{engine.dialect.name}: indexed {indexed} messages in {indexing:.1f} s; "
           f"figures of {figures.messages} messages in {seconds:.2f} s")  # fmt: skip
+    began = time.perf_counter()
+    items = queue(engine, now - 30 * DAY, now + 1)
+    reviewing = time.perf_counter() - began
+    print(f"{engine.dialect.name}: review queue ({len(items)} messages) in {reviewing:.2f} s")
     assert figures.messages == MESSAGES
     assert seconds < BUDGET_SECONDS
+    assert reviewing < BUDGET_SECONDS
