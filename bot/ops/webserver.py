@@ -82,7 +82,13 @@ class WidgetRequestHandler(SimpleHTTPRequestHandler):
         try:
             return handle(*args)
         except Exception as error:
-            logger.exception("insights: %s failed: %s", self.command, type(error).__name__)
+            # The type only: a database error's text can hold the statement's parameters.
+            logger.error(
+                "insights: %s %s failed: %s",
+                self.command,
+                self.path.partition("?")[0],
+                type(error).__name__,
+            )
             return Response(500, b'{"error": "the figures could not be read"}')
 
     def _send_insights(self, answer: Response) -> Any:
