@@ -13,6 +13,7 @@ import secrets
 import tempfile
 import threading
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import expect, sync_playwright
 
@@ -56,7 +57,7 @@ def main() -> int:
                 expect(page.locator("body[data-loaded=true]")).to_have_count(1, timeout=60_000)
                 path = args.out / f"insights-{name}.png"
                 height = page.evaluate("() => document.documentElement.scrollHeight")
-                clip = {"x": 0, "y": 0, "width": viewport[0], "height": min(height, 2000)}
+                clip: Any = {"x": 0, "y": 0, "width": viewport[0], "height": min(height, 2000)}
                 page.screenshot(path=str(path), full_page=True, clip=clip)
                 print(f"wrote {path}")
                 if name == "desktop":
@@ -64,7 +65,7 @@ def main() -> int:
                     box = review.bounding_box()
                     assert box is not None
                     path = args.out / "insights-review.png"
-                    clip = {"x": box["x"], "y": box["y"], "width": box["width"], "height": 620}
+                    clip = {"x": box["x"], "y": box["y"], "width": box["width"], "height": 620.0}
                     page.screenshot(path=str(path), full_page=True, clip=clip)
                     print(f"wrote {path}")
                 page.close()
