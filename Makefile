@@ -11,6 +11,7 @@ MODEL := models/faqbot.tar.gz
 SPACY_MODEL := var/spacy/en_faqbot/meta.json
 WEB := bot/web
 SOCKETIO_JS := $(WEB)/vendor/socket.io.min.js
+CHART_JS := $(WEB)/vendor/chart.umd.min.js
 PIP_AUDIT_ENV := var/tools/pip-audit
 PIP_AUDIT_VERSION := 2.10.1
 TRAIN_INPUTS := config.yml domain.yml $(wildcard data/nlu/*.yml data/nlu/*/*.yml data/rules/*.yml data/stories/*.yml data/safety/*.yml data/safety/net/src/*/*.txt)
@@ -50,14 +51,17 @@ $(MODEL): $(TRAIN_INPUTS) $(SPACY_MODEL) | $(BIN)/faqbot
 
 setup: $(BIN)/faqbot $(SPACY_MODEL) web load $(MODEL)  ## install, build the spaCy pipeline and widget, load content, train if needed
 
-# The widget's JavaScript dependencies, from npm, reinstalled only when package-lock.json changed.
-$(SOCKETIO_JS): $(WEB)/package-lock.json
+# The web pages' JavaScript dependencies, from npm, reinstalled only when package-lock.json
+# changed: socket.io-client for the widget, Chart.js for the insights page. Served from
+# bot/web/vendor, never from a CDN.
+$(SOCKETIO_JS) $(CHART_JS) &: $(WEB)/package-lock.json
 	cd $(WEB) && npm ci --no-audit --no-fund
 	mkdir -p $(WEB)/vendor
 	cp $(WEB)/node_modules/socket.io-client/dist/socket.io.min.js* $(WEB)/vendor/
-	@touch $@
+	cp $(WEB)/node_modules/chart.js/dist/chart.umd.min.js* $(WEB)/vendor/
+	@touch $(SOCKETIO_JS) $(CHART_JS)
 
-web: $(SOCKETIO_JS)  ## install the widget's npm packages and copy socket.io-client into bot/web/vendor
+web: $(SOCKETIO_JS) $(CHART_JS)  ## install the npm packages; copy socket.io-client and Chart.js into bot/web/vendor
 
 load: $(BIN)/faqbot  ## validate the knowledge base and load it into DATABASE_URL (no retraining)
 	$(BIN)/faqbot load

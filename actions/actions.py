@@ -6,12 +6,14 @@ from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
 from bot.content.answers import FAQ_ENTRY_ENTITY, Reply, disclaimer_from_domain
 from bot.content.fallback import selector_ranking
-from bot.content.knowledge import FAQ_INTENT
-from bot.content.service import answer_entry, choose, clarify
+from bot.content.knowledge import FAQ_INTENT, entry_topics
+from bot.content.service import answer_entry, choose, clarify, engine_for
+from bot.insights.feedback import VOTE_ENTITY, store_vote, thanks
 from bot.safety.replies import compose, load_templates
 
 
@@ -78,4 +80,27 @@ class ActionSafetyReply(Action):
         settings = Settings.from_env()
         reply = compose(kind, settings.emergency_numbers, load_templates(settings.safety_dir))
         dispatcher.utter_message(text=reply.text, buttons=reply.buttons, topic=reply.topic)
+        return []
+
+
+class ActionRecordFeedback(Action):
+    """A "Helpful? Yes / No" click: stores the vote against the answer's topic and entry (one per
+    answer; a new click replaces it) and says thanks. Never answered as a question."""
+
+    def name(self) -> str:
+        return "action_record_feedback"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        vote = str(next(tracker.get_latest_entity_values(VOTE_ENTITY), "") or "")
+        entry = str(next(tracker.get_latest_entity_values(FAQ_ENTRY_ENTITY), "") or "")
+        engine = engine_for(Settings.from_env().database_url)
+        try:
+            topics = entry_topics(engine)
+        except SQLAlchemyError:
+            topics = {}
+        store_vote(engine, tracker.sender_id, vote, entry, tracker.events, topics)
+        reply = thanks(vote)
+        dispatcher.utter_message(text=reply.text, topic=reply.topic)
         return []

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     # and not at all when they ask for more than the longest wait.
     rate_limit_retries: int = 3
     rate_limit_max_wait_seconds: float = 30.0
+    # Insights page (/insights on the web server): off until this token is set.
+    insights_token: Optional[SecretStr] = None  # noqa: UP007
+    # Where review-queue labels are appended as NLU training data (`make train` reads data/nlu).
+    reviewed_nlu_path: Path = ROOT / "data" / "nlu" / "reviewed.yml"
 
     class Config:
         case_sensitive = False

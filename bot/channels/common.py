@@ -43,12 +43,20 @@ def clean_text(text: str) -> str:
     return "".join(c for c in text if c.isprintable() or c in "\n\t")
 
 
+def message_faq(message: dict[str, Any]) -> str | None:
+    """The FAQ entry a bot message answers (set by action_answer_faq), if it answers one."""
+    faq = message.get("faq") or (message.get("metadata") or {}).get("faq")
+    return faq if isinstance(faq, str) and faq else None
+
+
 def reply_from_message(message: dict[str, Any]) -> Reply:
-    """The channel-neutral form of a Rasa bot message: text, buttons and topic."""
+    """The channel-neutral form of a Rasa bot message: text, buttons, topic and FAQ entry (an
+    answer with an entry gets the "Helpful? Yes / No" buttons on every channel)."""
     return Reply(
         text=message.get("text") or "",
         topic=message_topic(message) or "",
         buttons=list(message.get("buttons") or []),
+        faq=message_faq(message),
     )
 
 

@@ -54,7 +54,7 @@ class RedisDeliveryStore:
     """`<prefix>:delivery:<key>` holds "pending" (with the lease as TTL) or "done" (days)."""
 
     def __init__(self, url: str, prefix: str) -> None:
-        import redis  # type: ignore[import-untyped]  # redis-py 4 ships no types
+        import redis
 
         self.red = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
         self.prefix = f"{prefix}:delivery:"

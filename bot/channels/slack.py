@@ -35,6 +35,7 @@ from bot.channels.common import (
 from bot.channels.deliveries import Claim, Deliveries
 from bot.config import Settings
 from bot.content.answers import Reply
+from bot.insights.feedback import QUESTION, feedback_buttons
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +117,8 @@ def answer_blocks(reply: Reply) -> list[dict[str, Any]]:
             )
         ]
         blocks.append({"type": "actions", "elements": elements})
+    if reply.faq:
+        blocks.extend(feedback_blocks(reply.faq))
     return blocks
 
 
@@ -128,6 +131,26 @@ def slack_retry_after(error: Exception) -> float | None:
     if isinstance(value, list):  # slack_sdk keeps a header's values in a list
         value = value[0] if value else None
     return retry_after_seconds(value) or 1.0
+
+
+def feedback_blocks(entry_id: str) -> list[dict[str, Any]]:
+    """ "Helpful?" and its Yes / No buttons: a click comes back as its payload, like any button."""
+    return [
+        {"type": "context", "elements": [{"type": "plain_text", "text": QUESTION}]},
+        {
+            "type": "actions",
+            "block_id": f"faqbot_feedback_{entry_id}",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": f"faqbot_feedback_{button['vote']}",
+                    "text": {"type": "plain_text", "text": button["title"]},
+                    "value": button["payload"],
+                }
+                for button in feedback_buttons(entry_id)
+            ],
+        },
+    ]
 
 
 class SlackBot(RasaSlackBot):

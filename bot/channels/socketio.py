@@ -20,6 +20,7 @@ from socketio import AsyncServer
 from bot.channels.common import ReplyOutput, answer_or_apologise, clean_text
 from bot.channels.rest import MAX_MESSAGE_CHARS, MAX_SENDER_CHARS
 from bot.content.answers import EMPTY_MESSAGE, Reply
+from bot.insights.feedback import feedback_buttons
 
 TOO_LONG = Reply(
     text=f"That message is too long for me. Please ask in fewer than {MAX_MESSAGE_CHARS} "
@@ -29,12 +30,19 @@ TOO_LONG = Reply(
 
 
 def as_socketio_message(reply: Reply) -> dict[str, Any]:
-    """The `bot_uttered` payload the widget reads: text, buttons and the topic."""
-    return {
+    """The `bot_uttered` payload the widget reads: text, buttons, the topic and, for an FAQ
+    answer, its entry and the payloads of its "Helpful? Yes / No" buttons."""
+    message: dict[str, Any] = {
         "text": reply.text,
         "buttons": [{"title": b["title"], "payload": b["payload"]} for b in reply.buttons],
         "metadata": {"topic": reply.topic},
     }
+    if reply.faq:
+        message["metadata"]["faq"] = reply.faq
+        message["metadata"]["feedback"] = {
+            b["vote"]: b["payload"] for b in feedback_buttons(reply.faq)
+        }
+    return message
 
 
 class SocketIOOutput(ReplyOutput):

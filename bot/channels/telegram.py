@@ -31,6 +31,7 @@ from bot.channels.common import (
 from bot.channels.deliveries import Claim, Deliveries
 from bot.config import Settings
 from bot.content.answers import EMPTY_MESSAGE, Reply
+from bot.insights.feedback import QUESTION, feedback_buttons, feedback_payload
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ MAX_TEXT_UNITS = 4096  # sendMessage's limit, counted in UTF-16 code units
 MAX_CALLBACK_DATA_BYTES = 64
 # Commands every Telegram client offers, mapped to the intents that answer them.
 COMMANDS = {"/start": "/greet", "/help": "/capabilities"}
+FEEDBACK_DATA_PREFIX = "fb:"
 
 
 class TelegramError(Exception):
@@ -165,13 +167,37 @@ def inline_keyboard(buttons: list[dict[str, Any]]) -> list[list[dict[str, str]]]
     return rows
 
 
+def feedback_data(vote: str, entry_id: str) -> str:
+    """A feedback click's callback_data, short enough for Telegram's 64 bytes: `fb:up:<entry>`."""
+    return f"{FEEDBACK_DATA_PREFIX}{vote}:{entry_id}"
+
+
+def payload_from_callback(data: str) -> str:
+    """The Rasa payload a click stands for: a feedback click's short form spelled out."""
+    if data.startswith(FEEDBACK_DATA_PREFIX):
+        vote, _, entry_id = data[len(FEEDBACK_DATA_PREFIX) :].partition(":")
+        return feedback_payload(vote, entry_id)
+    return data
+
+
+def feedback_row(entry_id: str) -> list[dict[str, str]]:
+    """ "Helpful? Yes" and "Helpful? No" side by side, under the answer's other buttons."""
+    return [
+        {"text": f"{QUESTION} {b['title']}", "callback_data": feedback_data(b["vote"], entry_id)}
+        for b in feedback_buttons(entry_id)
+    ]
+
+
 def outgoing_messages(chat_id: int | str, reply: Reply) -> list[dict[str, Any]]:
-    """sendMessage bodies for one reply: plain text (no parse_mode), the buttons under the last."""
+    """sendMessage bodies for one reply: plain text (no parse_mode), the buttons under the last;
+    an FAQ answer ends with the "Helpful? Yes / No" row."""
     bodies: list[dict[str, Any]] = [
         {"chat_id": chat_id, "text": part, "link_preview_options": {"is_disabled": True}}
         for part in split_text(reply.text)
     ]
     keyboard = inline_keyboard(reply.buttons)
+    if reply.faq and len(feedback_data("down", reply.faq).encode()) <= MAX_CALLBACK_DATA_BYTES:
+        keyboard.append(feedback_row(reply.faq))
     if bodies and keyboard:
         bodies[-1]["reply_markup"] = {"inline_keyboard": keyboard}
     return bodies
@@ -268,7 +294,7 @@ class TelegramInput(InputChannel):
                     logger.warning("telegram: %s", error)
             chat_id, data = _chat_id(callback.get("message")), callback.get("data")
             if chat_id is not None and isinstance(data, str) and data.strip():
-                await to_rasa(data, chat_id)
+                await to_rasa(payload_from_callback(data), chat_id)
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:

@@ -349,3 +349,9 @@ def entry_questions(engine: Engine) -> dict[str, str]:
     """Every stored entry's question by id (the titles of "Did you mean" buttons)."""
     with session_scope(engine) as session:
         return {row.id: row.question for row in session.query(EntryRow.id, EntryRow.question)}
+
+
+def entry_topics(engine: Engine) -> dict[str, str]:
+    """Every stored entry's topic by id."""
+    with session_scope(engine) as session:
+        return {row.id: row.topic_id for row in session.query(EntryRow.id, EntryRow.topic_id)}

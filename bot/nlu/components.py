@@ -149,7 +149,8 @@ class SafetyRouter(GraphComponent):
                 text, intent.get("name"), message.get("text_spacy_doc"), _answer_key(message)
             )
             message.set(SAFETY_KEY, decision.as_output(), add_to_output=True)
-            if decision.intent == intent.get("name"):
+            # Only a rule, the net, or an unconfirmed emergency changes the classifier's intent.
+            if not decision.overrides or decision.intent == intent.get("name"):
                 continue
             confidence = 1.0 if decision.by in ("rule", "net") else intent.get("confidence", 1.0)
             override = {"name": decision.intent, "confidence": confidence}

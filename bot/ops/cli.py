@@ -1,10 +1,12 @@
-"""`faqbot`: the operator's command line (build, validate and load content, purge old chats)."""
+"""`faqbot`: the operator's command line (build, validate and load content, purge old chats,
+the monthly report and the review queue)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.config import ROOT, Settings
 
@@ -96,9 +98,92 @@ def _purge(settings: Settings, days: int, dry_run: bool) -> int:
         engine.dispose()
     done = "would delete (dry run)" if dry_run else "deleted"
     print(
-        f"purge: {done} conversations: {result.conversations}, events: {result.events} "
+        f"purge: {done} conversations: {result.conversations}, events: {result.events}, "
+        f"feedback votes: {result.feedback}, review labels' text: {result.labels} "
         f"(no message in the last {days} days)"
     )
+    return 0
+
+
+def _report(settings: Settings, days: int, as_json: bool) -> int:
+    import json
+
+    from bot.db import create_db_engine
+    from bot.insights.figures import compute, period
+
+    engine = create_db_engine(settings.database_url)
+    try:
+        figures = compute(engine, *period(days))
+    finally:
+        engine.dispose()
+    report = figures.report()
+    if as_json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return 0
+    print(f"Report for the last {days} days")
+    print(f"  conversations      {report['conversations']}")
+    print(f"  messages           {report['messages']}")
+    print(f"  answered           {report['answered_rate']:.1%}")
+    print(f"  did-you-mean       {report['clarify_rate']:.1%}")
+    print(f"  out of scope       {report['out_of_scope_rate']:.1%}")
+    print(f"  emergencies        {report['emergencies']}")
+    print(f"  helpful: yes {report['feedback']['up']}, no {report['feedback']['down']}")
+    for title, counts in (("per topic", report["per_topic"]), ("per entry", report["per_entry"])):
+        print(f"  questions {title}:")
+        for name, count in list(counts.items())[:15]:
+            print(f"    {count:6d}  {name}")
+    print("  top unanswered (redacted):")
+    for row in report["unanswered"]:
+        print(f"    {row['count']:6d}  {row['text']}")
+    return 0
+
+
+def _review(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.content.knowledge import read_knowledge
+    from bot.db import create_db_engine
+    from bot.insights.figures import period
+    from bot.insights.review import LabelError, label, queue, to_csv
+    from bot.nlu.data import read_examples
+
+    engine = create_db_engine(settings.database_url)
+    try:
+        sources = [p for p in (NLU_DIR, settings.reviewed_nlu_path) if p.exists()]
+        training = [text for text, _ in read_examples(sources)]
+        items = queue(engine, *period(args.since), training_texts=training)
+        if args.review_command == "list":
+            for item in items:
+                guess = item.guess or "-"
+                print(f"{item.key[:12]}  {item.count:4d}  {','.join(item.reasons):<28} "
+                      f"{guess:<28} {item.text}")  # fmt: skip
+            if not items:
+                print("review: the queue is empty")
+            return 0
+        if args.review_command == "export":
+            text = to_csv(items)
+            if args.output == "-":
+                sys.stdout.write(text)
+            else:
+                Path(args.output).write_text(text, encoding="utf-8")
+                print(f"review: {len(items)} messages written to {args.output}")
+            return 0
+        matches = [item for item in items if item.key.startswith(args.key)]
+        if len(matches) != 1:
+            print(f"review: {len(matches)} queued messages have a key starting {args.key!r}",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+        entry_ids = [entry.id for entry in read_knowledge(settings.knowledge_dir).entries]
+        try:
+            done = label(
+                engine, matches[0].key, args.label, items, entry_ids,
+                settings.reviewed_nlu_path, NLU_DIR,
+            )  # fmt: skip
+        except LabelError as error:
+            print(f"review: {error}", file=sys.stderr)
+            return 1
+    finally:
+        engine.dispose()
+    where = f", appended to {settings.reviewed_nlu_path}" if done.appended else ""
+    print(f"review: {done.text!r} labelled {done.label}{where}")
     return 0
 
 
@@ -156,6 +241,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     explain_cmd = safety_sub.add_parser("explain", help="which rule fires on TEXT, and why")
     explain_cmd.add_argument("text")
     explain_cmd.add_argument("--intent", default=None, help="the classifier's intent, if known")
+    report_cmd = commands.add_parser("report", help="the figures of the last DAYS days")
+    report_cmd.add_argument("--since", metavar="DAYS", type=_positive_days, default=30)
+    report_cmd.add_argument("--json", action="store_true", help="as JSON")
+    review_cmd = commands.add_parser(
+        "review", help="the review queue: messages the bot did not handle well"
+    )
+    review_cmd.add_argument("--since", metavar="DAYS", type=_positive_days, default=30)
+    review_sub = review_cmd.add_subparsers(dest="review_command", required=True)
+    review_sub.add_parser("list", help="key, count, reasons, the bot's guess, redacted text")
+    label_cmd = review_sub.add_parser(
+        "label", help="label a queued message by (a prefix of) its key"
+    )
+    label_cmd.add_argument("key")
+    label_cmd.add_argument("label", help="an FAQ entry id, 'out_of_scope' or 'ignore'")
+    export_cmd = review_sub.add_parser("export", help="the queue as CSV")
+    export_cmd.add_argument("--output", default="-", help="file (default: standard output)")
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["serve"]:
         from bot.ops.serve import main as serve
@@ -180,6 +281,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _safety(settings, args)
     if args.command == "purge":
         return _purge(settings, args.older_than, args.dry_run)
+    if args.command == "report":
+        return _report(settings, args.since, args.json)
+    if args.command == "review":
+        return _review(settings, args)
     return _telegram_webhook(args.url)
 
 

@@ -2,12 +2,15 @@
 
 Only the files a browser needs are served, never node_modules or package files. The demo page names
 Rasa's default URL; the server puts in the real one, so the page also works on other ports.
+The insights page for clinic staff lives under /insights (bot/insights/web.py): off unless
+INSIGHTS_TOKEN is set.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import sys
 from functools import partial
 from http import HTTPStatus
@@ -15,7 +18,9 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from bot.config import ROOT, Settings
+from bot.insights.web import CSP, MAX_BODY, InsightsApp, Response
 
+logger = logging.getLogger(__name__)
 WEB_DIR = ROOT / "bot" / "web"
 PUBLIC_FILES = {
     "/": "index.html",
@@ -30,12 +35,17 @@ DEMO_SERVER_URL = "http://localhost:5005"
 class WidgetRequestHandler(SimpleHTTPRequestHandler):
     """GET/HEAD of the public files; everything else is 404."""
 
-    def __init__(self, *args: Any, rasa_url: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, rasa_url: str, insights: InsightsApp, **kwargs: Any) -> None:
         self.rasa_url = rasa_url
+        self.insights = insights
         super().__init__(*args, directory=str(WEB_DIR), **kwargs)
 
     def send_head(self) -> Any:
-        name = PUBLIC_FILES.get(self.path.split("?", 1)[0])
+        path, _, query = self.path.partition("?")
+        answer = self._answer(self.insights.get, path, query, self.headers)
+        if answer is not None:
+            return self._send_insights(answer)
+        name = PUBLIC_FILES.get(path)
         if name is None or not (WEB_DIR / name).is_file():
             self.send_error(HTTPStatus.NOT_FOUND)
             return None
@@ -54,6 +64,46 @@ class WidgetRequestHandler(SimpleHTTPRequestHandler):
         self.end_headers()
         return io.BytesIO(body)
 
+    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        length = self.headers.get("Content-Length") or "0"
+        if not length.isdigit() or int(length) > MAX_BODY:
+            self.send_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+            return
+        body = self.rfile.read(int(length))
+        answer = self._answer(self.insights.post, self.path.partition("?")[0], self.headers, body)
+        if answer is None:
+            self.send_error(HTTPStatus.NOT_FOUND)
+            return
+        stream = self._send_insights(answer)
+        self.copyfile(stream, self.wfile)
+
+    def _answer(self, handle: Any, *args: Any) -> Response | None:
+        """The insights' answer; a failure (the database down, say) is a 500, logged by type."""
+        try:
+            return handle(*args)
+        except Exception as error:
+            # The type only: a database error's text can hold the statement's parameters.
+            logger.error(
+                "insights: %s %s failed: %s",
+                self.command,
+                self.path.partition("?")[0],
+                type(error).__name__,
+            )
+            return Response(500, b'{"error": "the figures could not be read"}')
+
+    def _send_insights(self, answer: Response) -> Any:
+        self.send_response(answer.status)
+        self.send_header("Content-Type", answer.content_type)
+        self.send_header("Content-Length", str(len(answer.body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Content-Security-Policy", CSP)
+        self.send_header("Referrer-Policy", "no-referrer")
+        self.send_header("X-Frame-Options", "DENY")
+        for name, value in answer.headers:
+            self.send_header(name, value)
+        self.end_headers()
+        return io.BytesIO(answer.body)
+
     def end_headers(self) -> None:
         self.send_header("X-Content-Type-Options", "nosniff")
         super().end_headers()
@@ -64,17 +114,24 @@ class WidgetRequestHandler(SimpleHTTPRequestHandler):
             super().log_request(code, size)
 
 
-def make_server(port: int, rasa_url: str, host: str = "127.0.0.1") -> ThreadingHTTPServer:
-    handler = partial(WidgetRequestHandler, rasa_url=rasa_url)
+def make_server(
+    port: int, rasa_url: str, host: str = "127.0.0.1", settings: Settings | None = None
+) -> ThreadingHTTPServer:
+    insights = InsightsApp(settings or Settings.from_env())
+    insights.start_indexer()
+    handler = partial(WidgetRequestHandler, rasa_url=rasa_url, insights=insights)
     return ThreadingHTTPServer((host, port), handler)
 
 
 def main() -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)-8s %(name)s  %(message)s"
+    )
     settings = Settings.from_env()
     port, rasa_url = settings.web_port, f"http://localhost:{settings.rasa_port}"
     with (
         contextlib.suppress(KeyboardInterrupt),
-        make_server(port, rasa_url, settings.web_host) as server,
+        make_server(port, rasa_url, settings.web_host, settings) as server,
     ):
         server.serve_forever()
     return 0

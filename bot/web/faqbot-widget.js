@@ -90,6 +90,12 @@
       background: #ffffff; color: var(--primary); text-align: left;
     }
     .choices button:hover { background: #eef1f5; }
+    .feedback { display: flex; align-items: center; gap: 6px; margin-top: 6px; font-size: 13px; color: #4a5360; }
+    .feedback button {
+      padding: 2px 10px; border: 1px solid #8a94a3; border-radius: 999px;
+      background: #ffffff; color: #1b1f24; font-size: 13px;
+    }
+    .feedback button[aria-pressed="true"] { background: var(--primary); border-color: var(--primary); color: var(--on-primary); }
     .typing { margin: 0 0 12px; color: #4a5360; font-size: 13px; font-style: italic; }
     .typing .dot { display: inline-block; animation: blink 1.2s infinite both; }
     .typing .dot:nth-child(2) { animation-delay: 0.2s; }
@@ -174,17 +180,29 @@
     }
   }
 
+  /** The "Helpful? Yes / No" payloads of an FAQ answer ({up, down}), or null. */
+  function feedbackOf(metadata) {
+    const feedback = metadata && metadata.feedback;
+    if (!feedback || typeof feedback.up !== "string" || typeof feedback.down !== "string") {
+      return null;
+    }
+    return { up: feedback.up, down: feedback.down };
+  }
+
   /** A bot message as sent by bot/channels/socketio.py, checked field by field. */
   function botEntry(message) {
     const data = message && typeof message === "object" ? message : {};
     const buttons = Array.isArray(data.buttons) ? data.buttons : [];
     return {
+      feedback: feedbackOf(data.metadata),
+      vote: null,
       from: "bot",
       text: typeof data.text === "string" ? data.text : "",
       buttons: buttons
         .filter((b) => b && typeof b.title === "string" && typeof b.payload === "string")
         .map((b) => ({ title: b.title, payload: b.payload })),
       topic: (data.metadata && data.metadata.topic) || "",
+      faq: (data.metadata && typeof data.metadata.faq === "string" && data.metadata.faq) || "",
     };
   }
 
@@ -353,6 +371,19 @@
       else this.pending.push(text);
     }
 
+    /** A "Helpful?" click: sent as its payload, shown only as the pressed button. */
+    vote(entry, vote, buttons) {
+      entry.vote = vote;
+      this.store.set("transcript", this.transcript);
+      for (const [name, button] of Object.entries(buttons)) {
+        button.setAttribute("aria-pressed", String(name === vote));
+      }
+      const payload = entry.feedback[vote];
+      this.showTyping(true);
+      if (this.sessionId && this.socket && this.socket.connected) this.emit(payload);
+      else this.pending.push(payload);
+    }
+
     receive(entry) {
       this.showTyping(false);
       this.add(entry);
@@ -368,15 +399,21 @@
     }
 
     render(entry) {
-      if (this.choices) this.choices.remove(); // only the latest answer offers follow-ups
-      this.choices = null;
+      // Only the latest answer offers follow-ups; the thanks for a vote keeps them.
+      if (entry.topic !== "feedback") {
+        if (this.choices) this.choices.remove();
+        this.choices = null;
+      }
       this.welcome.hidden = true;
       const item = el("li", { class: `msg ${entry.from === "user" ? "user" : "bot"}` });
       if (entry.topic) item.dataset.topic = entry.topic; // for the host page's styles or analytics
+      if (entry.faq) item.dataset.faq = entry.faq;
       item.append(el("span", { class: "sr-only" }, entry.from === "user" ? "You:" : "Assistant:"));
       const bubble = el("div", { class: "bubble" });
       renderText(bubble, entry.text);
       item.append(bubble);
+      // Under the answer, before its follow-ups (which stay last, next to the input for Shift+Tab).
+      if (entry.from === "bot" && entry.feedback) item.append(this.feedbackControl(entry));
       if (entry.buttons && entry.buttons.length) {
         this.choices = el("div", {
           class: "choices",
@@ -395,6 +432,23 @@
       }
       this.messages.append(item);
       return item;
+    }
+
+    feedbackControl(entry) {
+      const group = el("div", { class: "feedback", role: "group", "aria-label": "Was this helpful?" });
+      group.append(el("span", { "aria-hidden": "true" }, "Helpful?"));
+      const buttons = {};
+      for (const [vote, title] of [["up", "Yes"], ["down", "No"]]) {
+        const button = el("button", {
+          type: "button",
+          "aria-pressed": String(entry.vote === vote),
+          "data-vote": vote,
+        }, title);
+        button.addEventListener("click", () => this.vote(entry, vote, buttons));
+        buttons[vote] = button;
+        group.append(button);
+      }
+      return group;
     }
 
     showTyping(on) {

@@ -141,7 +141,7 @@ def _expect_answer(message: Locator, topic_id: str, disclaimer: str) -> None:
     expect(bubble).to_contain_text(ANSWERS[topic_id][:60])
     expect(bubble).to_contain_text("Source: ")
     expect(bubble).to_contain_text(disclaimer)
-    assert 2 <= message.get_by_role("button").count() <= 3
+    assert 2 <= message.locator(".choices").get_by_role("button").count() <= 3
 
 
 def widget_count(page: Page, selector: str) -> int:
@@ -188,13 +188,13 @@ def test_a_question_gets_the_whole_answer_and_a_follow_up_click_gets_the_next(
     expect(page.locator("[aria-live=polite]")).to_contain_text("Assistant: Common side effects")
     screenshot(page, "widget-desktop.png")
 
-    button = answer.get_by_role("button").first
+    button = answer.locator(".choices").get_by_role("button").first
     title = button.inner_text()
     button.click()
     expect(page.locator(".msg.user .bubble").nth(1)).to_have_text(title)
     expect(bot_messages(page)).to_have_count(2, timeout=ANSWER_MS)
     expect_answer(bot_messages(page).nth(1), TOPIC_OF_BUTTON[title])
-    expect(answer.get_by_role("button")).to_have_count(0)  # only the latest answer offers any
+    expect(answer.locator(".choices button")).to_have_count(0)  # only the latest answer has any
 
 
 def test_a_reload_in_the_same_tab_shows_the_conversation_and_keeps_the_session(
