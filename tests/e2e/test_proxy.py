@@ -93,7 +93,7 @@ def site_for_test(rasa_port: int, https: int, http: int, cert: Path, key: Path, 
 
 
 def main_config(tmp: Path) -> str:
-    """What Debian's /etc/nginx/nginx.conf provides around a site, inside the temp dir."""
+    """What Debian's main nginx.conf provides around a site, inside the temp dir."""
     user = "user root root;" if os.geteuid() == 0 else ""
     temp = " ".join(
         f"{kind}_temp_path {tmp / kind};"
