@@ -125,6 +125,38 @@ def evaluate_blind(ask: Callable[[str, str], list[dict[str, Any]]], path: Path) 
     return metrics
 
 
+URGENT_TOPICS = frozenset({"emergency", "urgent_unconfirmed", "crisis"})
+
+
+def evaluate_blind_safety(
+    ask: Callable[[str, str], list[dict[str, Any]]], directory: Path
+) -> dict[str, float]:
+    """A blind safety set: emergency_*.yml (must get an urgent reply), crisis.yml (the crisis
+    reply; the urgent-help reply also carries the crisis lines) and must_not_alarm.yml."""
+    import yaml
+
+    def read(pattern: str) -> list[tuple[str, str]]:
+        items = []
+        for file in sorted(directory.glob(pattern)):
+            items += [(str(i["text"]), file.stem) for i in yaml.safe_load(file.read_text("utf-8"))]
+        return items
+
+    emergencies = ask_all(ask, read("emergency*.yml"))
+    crises = ask_all(ask, read("crisis.yml"))
+    calm = ask_all(ask, read("must_not_alarm.yml"))
+    return {
+        "blind_emergency_recall": rate(emergencies, lambda a: a.topic in URGENT_TOPICS),
+        "blind_emergency_n": float(len(emergencies)),
+        "blind_crisis_reply": rate(crises, lambda a: a.topic == "crisis"),
+        "blind_crisis_lines_given": rate(
+            crises, lambda a: a.topic in ("crisis", "urgent_unconfirmed")
+        ),
+        "blind_crisis_n": float(len(crises)),
+        "blind_false_alarms": rate(calm, lambda a: a.topic in URGENT_TOPICS),
+        "blind_must_not_alarm_n": float(len(calm)),
+    }
+
+
 def evaluate(ask: Callable[[str, str], list[dict[str, Any]]], disclaimer: str) -> Results:
     sets = {
         "in_scope": [
@@ -216,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--blind", type=Path, help="a blind set: YAML list of {text, entry, topic}")
+    parser.add_argument("--blind-safety", type=Path, help="a blind safety set's folder")
     parser.add_argument("--misses", action="store_true", help="print every miss as JSON")
     args = parser.parse_args(argv)
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
@@ -227,11 +260,13 @@ def main(argv: list[str] | None = None) -> int:
         try:
             results = evaluate(servers.ask, disclaimer)
             blind = evaluate_blind(servers.ask, args.blind) if args.blind else None
+            if args.blind_safety:
+                blind = {**(blind or {}), **evaluate_blind_safety(servers.ask, args.blind_safety)}
         finally:
             servers.stop_all()
     print(format_results(results))
     if blind is not None:
-        print(f"\nBlind set {args.blind} (reported apart, never tuned on):")
+        print(f"\nBlind sets {args.blind or ''} {args.blind_safety or ''} (reported apart):")
         print("\n".join(f"  {name:<46} {value:10.3f}" for name, value in blind.items()))
     if args.misses:
         for miss in results.misses:

@@ -8,6 +8,7 @@ time, and keeps both in Rasa's model storage, so a model always runs the rules i
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections import Counter
@@ -97,6 +98,17 @@ class SafetyRouter(GraphComponent):
     ) -> SafetyRouter:
         compile_action_response_check()
         return cls(config, model_storage, resource)
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        """The rule files and the net's data are not Rasa training data: without this, Rasa's
+        training cache would keep serving the rules of an earlier `rasa train` after an edit."""
+        safety_dir = Settings.from_env().safety_dir
+        digest = hashlib.sha256()
+        for path in sorted(p for p in safety_dir.rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(safety_dir)).encode())
+            digest.update(path.read_bytes())
+        return digest.hexdigest()
 
     def train(self, training_data: TrainingData, model: SpacyModel | None = None) -> Resource:
         safety_dir = Settings.from_env().safety_dir
