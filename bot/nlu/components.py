@@ -29,6 +29,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.config import Settings
+from bot.nlu.faq import fortran_weights
 from bot.nlu.rasa_patches import compile_action_response_check
 from bot.safety.net import SafetyNet, train_net
 from bot.safety.router import SafetyCheck
@@ -191,4 +192,20 @@ class WeightedLogisticRegressionClassifier(LogisticRegressionClassifier):
         self.clf.set_params(class_weight=weights, C=float(self.config["C"]))
         self.clf.fit(features, labels)
         self.persist()
+        fortran_weights(self.clf)
         return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> WeightedLogisticRegressionClassifier:
+        """Rasa's, with the weights in Fortran order (bot.nlu.faq.fortran_weights): the same
+        predictions without a copy of the weight matrix per message."""
+        component = super().load(config, model_storage, resource, execution_context, **kwargs)
+        fortran_weights(component.clf)
+        return component
