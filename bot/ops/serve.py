@@ -30,8 +30,9 @@ class Ports:
     web: int = 8080
 
 
-# `rasa`, minus the third-party deprecation warnings it prints at start-up (bot.ops.known_warnings).
-RASA = [sys.executable, "-m", "bot.ops.known_warnings"]
+# `rasa` without TensorFlow (bot.ops.no_tensorflow) and without the third-party deprecation
+# warnings it prints at start-up (bot.ops.known_warnings): both servers run through this.
+RASA = [sys.executable, "-m", "bot.ops.no_tensorflow"]
 
 
 def action_server_command(port: int) -> list[str]:
@@ -89,6 +90,13 @@ def server_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")  # a health service sends no usage data
     return {**env, **(extra or {})}
+
+
+def rasa_server_env(env: Mapping[str, str]) -> dict[str, str]:
+    """`env` with the production defaults of the Rasa server: SANIC_WORKERS as
+    Settings.rasa_workers says (2 with REDIS_URL, the shared lock; 1 without; as set if set).
+    The server runs through RASA, so without TensorFlow."""
+    return {**env, "SANIC_WORKERS": str(Settings.from_env(env).rasa_workers())}
 
 
 def wait_until_up(url: str, process: subprocess.Popen, timeout: float) -> float:
@@ -162,8 +170,9 @@ class BotServers:
         )  # fmt: skip
         with (self.workdir / "rasa.log").open("ab") as log:
             self.processes["rasa"] = subprocess.Popen(
-                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
-            )
+                command, cwd=ROOT, env=rasa_server_env(self.env), stdout=log,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
         wait_until_up(f"{self.url}/webhooks/rest/", self.processes["rasa"], 300)
 
     def start_web(self) -> None:
@@ -226,7 +235,9 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
     actions = subprocess.Popen(action_server_command(ports.actions), cwd=ROOT, env=env)
-    rasa = subprocess.Popen(rasa_server_command(ports, endpoints, cors=cors), cwd=ROOT, env=env)
+    rasa = subprocess.Popen(
+        rasa_server_command(ports, endpoints, cors=cors), cwd=ROOT, env=rasa_server_env(env)
+    )
     web = subprocess.Popen(web_server_command(), cwd=ROOT, env=web_server_env(env, ports))
     try:
         wait_until_up(f"http://127.0.0.1:{ports.actions}/health", actions, timeout=120)
