@@ -124,7 +124,9 @@ def redact(text: str) -> str:
 
 # The bot's answers come from the knowledge base and repeat: their redaction (they hold digits,
 # URLs) is remembered. Users' messages are not: no user's words are kept in memory for this.
-_redact_bot_text = functools.lru_cache(maxsize=1024)(redact)
+@functools.lru_cache(maxsize=1024)
+def _redact_bot_text(text: str) -> str:
+    return redact(text)
 
 
 def redact_event(value: Any) -> Any:
@@ -134,8 +136,9 @@ def redact_event(value: Any) -> Any:
     channel metadata, slot values); redacting all strings misses none of them, and the names and
     ids Rasa puts beside them never have an identifier's shape.
     """
-    is_bot = isinstance(value, dict) and value.get("event") == "bot"
-    return _redact_value(value, _redact_bot_text if is_bot else redact)
+    if isinstance(value, dict) and value.get("event") == "bot":
+        return _redact_value(value, _redact_bot_text)
+    return _redact_value(value, redact)
 
 
 def _redact_value(value: Any, redact_text: Callable[[str], str]) -> Any:
