@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     # Rasa's own setting, read here too: the in-memory lock must not be split across workers.
     # Unset (None): `rasa_workers()` says how many the launcher (bot.ops.serve) starts.
     sanic_workers: Optional[int] = None  # noqa: UP007
+    # Rasa's own setting (DEBUG, INFO, WARNING...), read here for the action server, which the
+    # launcher starts without Rasa (bot.ops.no_tensorflow).
+    log_level: str = "INFO"
     # The launcher (bot.ops.serve) and the widget's web server
     rasa_port: int = 5005
     actions_port: int = 5055
