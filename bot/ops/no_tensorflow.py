@@ -30,6 +30,7 @@ from __future__ import annotations
 import importlib.abc
 import importlib.machinery
 import json
+import os
 import sys
 import tarfile
 import types
@@ -204,7 +205,7 @@ def check_model(rasa_args: Sequence[str]) -> str | None:
     components = tensorflow_components(archive)
     if not components:
         return None
-    return str(_blocked(f"The model {archive} uses {', '.join(components)}, which"))
+    return str(_blocked(f"The model {archive} uses {', '.join(components)}: it"))
 
 
 def freeze_before_forking_workers() -> None:
@@ -224,6 +225,24 @@ def freeze_before_forking_workers() -> None:
         return serve_multiple(*args, **kwargs)
 
     sanic.app.serve_multiple = freeze_then_serve_multiple
+
+
+def report_after_model_load() -> None:
+    """Says on stderr, in each Rasa process once its model is loaded, whether any TensorFlow
+    module is in its sys.modules (tests/e2e/test_no_tensorflow.py reads the line). Printed, not
+    logged: Rasa's log configuration drops INFO lines once the model has loaded."""
+    import rasa.core.agent
+
+    load_agent = rasa.core.agent.load_agent  # rasa.core.run calls it through the module
+
+    async def load_agent_then_report(*args: Any, **kwargs: Any) -> Any:
+        agent = await load_agent(*args, **kwargs)
+        found = ", ".join(tensorflow_modules()[:10]) or "none"
+        print(f"no_tensorflow: pid {os.getpid()} TensorFlow modules in sys.modules: {found}",
+              file=sys.stderr, flush=True)  # fmt: skip
+        return agent
+
+    rasa.core.agent.load_agent = load_agent_then_report
 
 
 def run_action_server(args: Sequence[str]) -> None:
@@ -257,8 +276,15 @@ def main() -> None:
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         sys.exit(2)
-    freeze_before_forking_workers()
+    from bot.ops.known_warnings import ignore_known_warnings
     from bot.ops.known_warnings import main as rasa_main
+
+    ignore_known_warnings()
+    import sanic  # noqa: F401 (its import puts filters in front of ours: bot.ops.known_warnings)
+
+    ignore_known_warnings()
+    freeze_before_forking_workers()
+    report_after_model_load()
 
     rasa_main()
 
