@@ -35,15 +35,27 @@ from bot.nlu.spelling import SpellingCorrector
 def sentence_features(message: Message) -> scipy.sparse.csr_matrix:
     """The message's sentence-level features, sparse and dense side by side: what Rasa's
     LogisticRegressionClassifier uses, so one more dense featurizer (a sentence encoder) in
-    config.yml reaches both classifiers with no code change."""
+    config.yml reaches both classifiers with no code change.
+
+    Without dense features (config.yml today) the sparse ones alone, as float64: the same matrix,
+    entries in the same order, without scipy's general stacking (profiled: most of both
+    classifiers' time per message)."""
     sparse = message.get_sparse_features(TEXT)[1]
     dense = message.get_dense_features(TEXT)[1]
+    if sparse is not None and dense is None:
+        features = scipy.sparse.csr_matrix(sparse.features)
+        return features.astype(np.result_type(features.dtype, np.float64), copy=False)
     return scipy.sparse.hstack(
         [
             scipy.sparse.csr_matrix(sparse.features if sparse else []),
             scipy.sparse.csr_matrix(dense.features if dense else []),
         ]
     ).tocsr()
+
+
+def stacked(rows: list[scipy.sparse.csr_matrix]) -> scipy.sparse.csr_matrix:
+    """The rows one under the other; a single row as it is (Rasa parses one message at a time)."""
+    return rows[0] if len(rows) == 1 else scipy.sparse.vstack(rows).tocsr()
 
 
 def fortran_weights(clf: Any) -> Any:
@@ -285,7 +297,7 @@ class FaqEntrySelector(GraphComponent):
     def _features(messages: list[Message]) -> scipy.sparse.csr_matrix:
         from sklearn.preprocessing import normalize
 
-        return normalize(scipy.sparse.vstack([sentence_features(m) for m in messages]).tocsr())
+        return normalize(stacked([sentence_features(m) for m in messages]))
 
     def persist(self) -> None:
         import skops.io as sio

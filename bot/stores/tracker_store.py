@@ -23,7 +23,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
-from bot.db import create_db_engine, tune_sqlite
+from bot.db import create_db_engine, pool_options, tune_sqlite
+from bot.nlu.rasa_patches import cache_event_types
 from bot.stores.redact import redact_event
 
 logger = logging.getLogger(__name__)
@@ -76,10 +77,13 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         # Rasa's engine, plus a check of each pooled connection before use: after the database
         # restarts, the next turn gets a new connection instead of failing on a dead one.
         self.engine = tune_sqlite(
-            sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+            sa.create_engine(
+                url, pool_pre_ping=True, **create_engine_kwargs(url), **pool_options(url)
+            )
         )
         self._create_table(url)
         self.sessionmaker = sessionmaker(bind=self.engine)
+        cache_event_types()  # loading a conversation resolves each event's class
         # Rasa's SQLTrackerStore.__init__ is replaced whole: its loop waiting for the database
         # logs the driver's multi-line error as a warning and has no pre-ping.
         TrackerStore.__init__(self, domain, event_broker, **kwargs)
