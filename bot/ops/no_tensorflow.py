@@ -208,11 +208,42 @@ def check_model(rasa_args: Sequence[str]) -> str | None:
     return str(_blocked(f"The model {archive} uses {', '.join(components)}: it"))
 
 
+# What each worker would import (or read) on its own when it loads the model: imported once in
+# the main process before the fork instead, so the workers share it.
+PRELOAD = (
+    "spacy",
+    "sklearn.linear_model",
+    "sklearn.feature_extraction.text",
+    "skops.io",
+    "symspellpy",
+    "rasa.nlu.utils.spacy_utils",
+    "rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer",
+    "rasa.nlu.classifiers.fallback_classifier",
+    "rasa.core.policies.rule_policy",
+    "bot.nlu.components",
+    "bot.nlu.faq",
+    "bot.stores.tracker_store",
+    "bot.stores.lock_store",
+)
+
+
+def preload_for_workers() -> None:
+    """Imports PRELOAD and reads the spelling corrector's English word list (bot.nlu.spelling)."""
+    import importlib
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    from bot.nlu.spelling import english_words
+
+    english_words()
+
+
 def freeze_before_forking_workers() -> None:
     """With SANIC_WORKERS > 1, Sanic forks the workers from the main process after Rasa's
     imports: they share its memory until they write to it. Python's garbage collector writes to
     every object it examines, so each worker soon had its own copy of everything. `gc.freeze()`
-    just before the fork leaves the objects made so far out of collection: they stay shared."""
+    just before the fork leaves the objects made so far out of collection: they stay shared.
+    Before that, what every worker would load anyway is loaded once (preload_for_workers)."""
     import gc
 
     import sanic.app
@@ -220,6 +251,7 @@ def freeze_before_forking_workers() -> None:
     serve_multiple = sanic.app.serve_multiple
 
     def freeze_then_serve_multiple(*args: Any, **kwargs: Any) -> Any:
+        preload_for_workers()
         gc.collect()
         gc.freeze()
         return serve_multiple(*args, **kwargs)
