@@ -543,7 +543,14 @@ COST_CENTRES = [
     ("logging", "callHandlers (logging/__init__.py"),
 ]
 # A leaf frame here means the event loop was waiting for work: an idle sample.
-IDLE_LEAVES = ("serve (sanic/server/runners.py", "run_forever (asyncio/base_events.py", "select (")
+# (Sanic's main process waits for its workers in multiprocessing's wait/poll.)
+IDLE_LEAVES = (
+    "serve (sanic/server/runners.py",
+    "run_forever (asyncio/base_events.py",
+    "select (",
+    "wait (multiprocessing/popen_fork.py",
+    "poll (multiprocessing/popen_fork.py",
+)
 
 
 def _frame(raw: str) -> str:
