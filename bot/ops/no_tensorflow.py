@@ -228,11 +228,16 @@ PRELOAD = (
 
 
 def preload_for_workers() -> None:
-    """Imports PRELOAD and reads the spelling corrector's English word list (bot.nlu.spelling)."""
+    """Imports PRELOAD and reads the spelling corrector's English word list (bot.nlu.spelling).
+    Importing skops.io sets the root logger to WARNING: its level is put back, so the workers log
+    as Rasa configured them (the lock store's "Conversation locks in Redis" line, for one)."""
     import importlib
+    import logging
 
+    level = logging.getLogger().level
     for name in PRELOAD:
         importlib.import_module(name)
+    logging.getLogger().setLevel(level)
     from bot.nlu.spelling import english_words
 
     english_words()
