@@ -15,6 +15,8 @@ from pydantic import BaseSettings, SecretStr, validator
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = ROOT / "var"
+# Sanic workers per Rasa server with the conversation lock shared in Redis (Settings.rasa_workers)
+WORKERS_WITH_REDIS = 2
 
 
 class Settings(BaseSettings):
@@ -28,7 +30,11 @@ class Settings(BaseSettings):
     redis_url: Optional[str] = None  # noqa: UP007 (pydantic 1 on Python 3.10 needs Optional)
     redis_key_prefix: str = "faqbot"
     # Rasa's own setting, read here too: the in-memory lock must not be split across workers.
-    sanic_workers: int = 1
+    # Unset (None): `rasa_workers()` says how many the launcher (bot.ops.serve) starts.
+    sanic_workers: Optional[int] = None  # noqa: UP007
+    # Rasa's own setting (DEBUG, INFO, WARNING...), read here for the action server, which the
+    # launcher starts without Rasa (bot.ops.no_tensorflow).
+    log_level: str = "INFO"
     # The launcher (bot.ops.serve) and the widget's web server: where each listens.
     rasa_host: str = "127.0.0.1"
     rasa_port: int = 5005
@@ -72,10 +78,21 @@ class Settings(BaseSettings):
     @validator("sanic_workers", pre=True)
     def _workers_or_one(cls, value: Any) -> Any:  # noqa: N805
         """Rasa ignores a SANIC_WORKERS that is not a number; so does this."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
         try:
             return int(value)
         except (TypeError, ValueError):
             return 1
+
+    def rasa_workers(self) -> int:
+        """Sanic workers per Rasa server, as the launcher (bot.ops.serve) starts it: SANIC_WORKERS
+        when set; else 2 when REDIS_URL is set (the conversation lock all workers share; one
+        worker per core of the 2-core target machine); else 1, as Rasa's in-memory lock (the
+        embedded default) is one process's own (docs/operations/scaling.md)."""
+        if self.sanic_workers is not None:
+            return self.sanic_workers
+        return WORKERS_WITH_REDIS if self.redis_url else 1
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

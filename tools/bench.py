@@ -1,29 +1,41 @@
 """`make bench`: our bot and Rasa's starter bot (`rasa init`) under the same load, side by side.
 
-Both run as in production (`rasa run`, log level WARNING, telemetry off) on free loopback ports.
+Our bot starts as `faqbot serve --no-web` starts it in production: the action server and the Rasa
+server through the launcher's own functions (bot.ops.serve: no TensorFlow, and with REDIS_URL set
+two Sanic workers sharing the Redis lock), Rasa on 127.0.0.1:5005 and the actions on
+127.0.0.1:5055 (free ports instead when those are taken), a fresh SQLite database. REDIS_URL is
+taken from the environment; unset, a throwaway redis-server is started when installed
+(`--no-redis`: the embedded default, one worker). The starter bot runs as `rasa run` serves it.
+Both log at WARNING, telemetry off.
+
 Simulated users hold multi-turn conversations over the REST channel, exactly N in flight at once,
-for a fixed time; the figures are throughput, latency percentiles, errors, start-up time and peak
-memory, with the targets from the "Production" issue marked PASS or FAIL. The reference bot makes
-the figures mean something on any machine, and CPU time per message, which other work on a busy
-box hardly moves, makes runs at different times comparable."""
+for a fixed time; the figures are throughput, latency percentiles, errors, start-up time, memory
+(RSS of each Rasa process, PSS of everything started) and CPU time per message, as ratios to the
+starter bot, with the targets of issue 14 marked PASS or FAIL. The reference bot makes the figures
+mean something on any machine; CPU time per message, which other work on a busy box hardly
+moves, makes runs at different times comparable."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +43,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.config import ROOT, VAR_DIR, Settings
-from bot.ops.serve import BIN, BotServers, free_port, server_env, stop, wait_until_up
+from bot.ops.serve import (
+    BIN,
+    BotServers,
+    Ports,
+    free_port,
+    rasa_server_env,
+    server_env,
+    stop,
+    wait_until_up,
+)
 from tools.scoring import percentile
 
 # Quiet logs for both bots, so logging does not dominate (server_env turns telemetry off).
@@ -44,7 +65,7 @@ OUR_CONVERSATIONS = [
         "hello",
         "what is botox and why would they use it for migraine",
         "how does it actually stop the headaches",
-        "/side_effects",
+        '/faq{"faq_entry":"side_effects_overview"}',
         "can you recommend a good pizza place nearby",
         "how much does the treatment cost",
         "thanks a lot",
@@ -53,7 +74,7 @@ OUR_CONVERSATIONS = [
         "hi there",
         "who can get botox for chronic migraine",
         "what happens at the appointment, where do the needles go",
-        "/schedule",
+        '/faq{"faq_entry":"schedule_overview"}',
         "what's the weather going to be like tomorrow",
         "does it work for most people",
         "thank you",
@@ -62,7 +83,7 @@ OUR_CONVERSATIONS = [
         "good morning",
         "what counts as chronic migraine",
         "how often would i need to go back for more injections",
-        "/effectiveness",
+        '/faq{"faq_entry":"effectiveness_overview"}',
         "can you book me a flight to paris",
         "what other treatments are there if botox doesn't work",
         "which specialist should i see about it",
@@ -77,10 +98,14 @@ REFERENCE_CONVERSATIONS = [
     ["good morning", "I am great", "are you a bot?", "super sad", "indeed", "see you later"],
 ]
 
+# Issue 14's targets, at --users users with REDIS_URL set.
 TARGET_THROUGHPUT_RATIO = 4.0
-TARGET_P95_MS = 300.0
-TARGET_STARTUP_S = 15.0
-TARGET_RSS_MB = 700.0
+TARGET_P95_MS = 200.0
+TARGET_STARTUP_S = 6.0
+TARGET_RSS_MB = 350.0  # per Rasa process (the main one and each worker)
+TARGET_TOTAL_PSS_MB = 700.0  # everything our launcher starts
+# What each of our Rasa processes prints once its model is loaded (bot.ops.no_tensorflow).
+LOADED = "TensorFlow modules in sys.modules:"
 
 
 def problem(status: int, body: Any) -> str | None:
@@ -212,25 +237,76 @@ def first_answer(url: str, text: str, process: subprocess.Popen, timeout: float)
     raise TimeoutError(f"{url} gave no proper answer within {timeout:.0f} s")
 
 
+def process_tree(pid: int) -> list[Any]:
+    """The process and its children (Sanic's workers), as psutil processes."""
+    import psutil
+
+    try:
+        main = psutil.Process(pid)
+        return [main, *main.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time the process has used so far (/proc/<pid>/stat); NaN without /proc."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
-    except OSError:
-        return math.nan
-    utime, stime = stat.rpartition(")")[2].split()[11:13]  # fields 14 and 15
-    return (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time the process and its children have used so far."""
+    import psutil
+
+    total = 0.0
+    for process in process_tree(pid):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
 
 
-def memory_mb(pid: int) -> tuple[float, float]:
-    """The process's peak and current resident memory (VmHWM, VmRSS) in MiB; NaN without /proc."""
+MB = 1024 * 1024
+
+
+@dataclass
+class Memory:
+    """The most seen while sampling: RSS per process (by role) and the PSS of all of them."""
+
+    rss: dict[str, float] = field(default_factory=dict)  # MiB
+    total_pss: float = 0.0  # MiB
+
+    def sample(self, roots: dict[str, int]) -> None:
+        import psutil
+
+        pss = 0.0
+        for name, pid in roots.items():
+            for number, process in enumerate(process_tree(pid)):
+                role = name if number == 0 else f"{name} worker {number}"
+                try:
+                    info = process.memory_full_info()
+                except psutil.Error:
+                    continue
+                self.rss[role] = max(self.rss.get(role, 0.0), info.rss / MB)
+                pss += info.pss / MB
+        self.total_pss = max(self.total_pss, pss)
+
+    def rasa_rss(self) -> float:
+        """The largest RSS of any Rasa process (the main one or a worker)."""
+        return max((mb for role, mb in self.rss.items() if role.startswith("rasa")), default=0.0)
+
+
+@contextlib.contextmanager
+def sampling(memory: Memory, roots: dict[str, int], every: float = 2.0) -> Iterator[None]:
+    """Samples memory every `every` seconds in a thread while the block runs, and at its end."""
+    done = threading.Event()
+
+    def loop() -> None:
+        while not done.wait(every):
+            memory.sample(roots)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
     try:
-        status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
-    except OSError:
-        return math.nan, math.nan
-    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-    peak, now = (int(fields[key].split()[0]) / 1024 for key in ("VmHWM", "VmRSS"))
-    return peak, now
+        yield
+    finally:
+        done.set()
+        thread.join()
+        memory.sample(roots)
 
 
 @dataclass
@@ -244,19 +320,77 @@ class Subject:
     conversations: Sequence[Sequence[str]]
     shutdown: Callable[[], None]
     runs: list[LoadResult] = field(default_factory=list)
-    memory: dict[str, tuple[float, float]] = field(default_factory=dict)
+    memory: Memory = field(default_factory=Memory)
+    note: str = ""
 
-    def measure_memory(self) -> None:
-        self.memory = {name: memory_mb(p.pid) for name, p in self.processes.items()}
+    @property
+    def roots(self) -> dict[str, int]:
+        return {name: process.pid for name, process in self.processes.items()}
 
 
-def start_ours(workdir: Path) -> Subject:
-    """Action server and Rasa started together, as `make run` does, on a fresh database."""
+def port_or_free(port: int) -> int:
+    """`port` on 127.0.0.1 when nothing listens there, else a free one."""
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return free_port()
+    return port
+
+
+@contextlib.contextmanager
+def redis_for_bench(use_redis: bool) -> Iterator[tuple[str | None, str]]:
+    """(REDIS_URL, what it is): the environment's; else a throwaway redis-server on a free port
+    (without persistence) when installed; else None, the embedded default."""
+    configured = Settings.from_env().redis_url
+    if configured or not use_redis:
+        yield configured, "REDIS_URL" if configured else "none (--no-redis): in-memory lock"
+        return
+    program = shutil.which("redis-server")
+    if program is None:
+        yield None, "none (redis-server not installed): in-memory lock"
+        return
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="faqbot-bench-redis-") as workdir:
+        process = subprocess.Popen(
+            [program, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", workdir],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                with socket.socket() as s, contextlib.suppress(OSError):
+                    s.connect(("127.0.0.1", port))
+                    break
+                time.sleep(0.1)
+            yield f"redis://127.0.0.1:{port}/0", f"a throwaway redis-server on port {port}"
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=15)
+
+
+def workers_loaded(servers: BotServers) -> int:
+    """How many of our Rasa processes have loaded the model (each prints LOADED once)."""
+    log = servers.workdir / "rasa.log"
+    return log.read_text(errors="replace").count(LOADED) if log.exists() else 0
+
+
+def start_ours(workdir: Path, redis_url: str | None) -> Subject:
+    """Action server and Rasa started as `faqbot serve --no-web` starts them (bot.ops.serve's
+    functions, the production defaults), on a fresh database; up once every worker has loaded
+    the model and a greeting gets a proper answer."""
     from bot.content.knowledge import load_knowledge
 
     url = f"sqlite:///{workdir / 'bench.db'}"
     load_knowledge(url, Settings.from_env().knowledge_dir)
-    servers = BotServers(workdir=workdir, env=server_env({"DATABASE_URL": url, **BENCH_ENV}))
+    extra = {"DATABASE_URL": url, **BENCH_ENV}
+    if redis_url:
+        extra |= {"REDIS_URL": redis_url, "REDIS_KEY_PREFIX": f"faqbot-bench-{uuid.uuid4().hex}"}
+    env = server_env(extra)
+    workers = int(rasa_server_env(env)["SANIC_WORKERS"])
+    ports = Ports(rasa=port_or_free(5005), actions=port_or_free(5055), web=free_port())
+    servers = BotServers(workdir=workdir, env=env, ports=ports)
     started = time.monotonic()
     try:
         with ThreadPoolExecutor(max_workers=1) as pool:
@@ -264,7 +398,10 @@ def start_ours(workdir: Path) -> Subject:
             servers.start_rasa()
             actions.result()
         webhook = f"{servers.url}/webhooks/rest/webhook"
-        first_answer(webhook, "what is botox", servers.processes["rasa"], 120)
+        first_answer(webhook, "hello", servers.processes["rasa"], 120)
+        deadline = time.monotonic() + 120
+        while workers_loaded(servers) < workers and time.monotonic() < deadline:
+            time.sleep(0.05)
     except BaseException:
         servers.stop_all()
         raise
@@ -275,6 +412,7 @@ def start_ours(workdir: Path) -> Subject:
         startup=time.monotonic() - started,
         conversations=OUR_CONVERSATIONS,
         shutdown=servers.stop_all,
+        note=f"Rasa on port {ports.rasa} with {workers} worker(s), actions on {ports.actions}",
     )
 
 
@@ -339,15 +477,16 @@ def start_reference(workdir: Path) -> Subject:
 
 
 def benchmark(subject: Subject, levels: Sequence[int], seconds: float) -> None:
-    """A short unmeasured warm-up, then one run per number of users; memory read at the end."""
-    run_load(subject.url, subject.conversations, 2, min(3.0, seconds))
-    for users in levels:
-        before = {name: cpu_seconds(p.pid) for name, p in subject.processes.items()}
-        run = run_load(subject.url, subject.conversations, users, seconds)
-        run.cpu = {name: cpu_seconds(p.pid) - before[name] for name, p in subject.processes.items()}
-        subject.runs.append(run)
-        print(f"  {subject.name}: {users} users done", file=sys.stderr, flush=True)
-    subject.measure_memory()
+    """A short unmeasured warm-up, then one run per number of users, memory sampled throughout."""
+    subject.memory.sample(subject.roots)
+    with sampling(subject.memory, subject.roots):
+        run_load(subject.url, subject.conversations, 2, min(3.0, seconds))
+        for users in levels:
+            before = {name: cpu_seconds(pid) for name, pid in subject.roots.items()}
+            run = run_load(subject.url, subject.conversations, users, seconds)
+            run.cpu = {name: cpu_seconds(pid) - before[name] for name, pid in subject.roots.items()}
+            subject.runs.append(run)
+            print(f"  {subject.name}: {users} users done", file=sys.stderr, flush=True)
 
 
 def profile(subject: Subject, users: int, seconds: float, workdir: Path) -> dict[str, Path]:
@@ -366,6 +505,7 @@ def profile(subject: Subject, users: int, seconds: float, workdir: Path) -> dict
                 "--rate",
                 "100",
                 "--nonblocking",
+                "--subprocesses",
                 "--format",
                 "raw",
                 "--output",
@@ -403,7 +543,14 @@ COST_CENTRES = [
     ("logging", "callHandlers (logging/__init__.py"),
 ]
 # A leaf frame here means the event loop was waiting for work: an idle sample.
-IDLE_LEAVES = ("serve (sanic/server/runners.py", "run_forever (asyncio/base_events.py", "select (")
+# (Sanic's main process waits for its workers in multiprocessing's wait/poll.)
+IDLE_LEAVES = (
+    "serve (sanic/server/runners.py",
+    "run_forever (asyncio/base_events.py",
+    "select (",
+    "wait (multiprocessing/popen_fork.py",
+    "poll (multiprocessing/popen_fork.py",
+)
 
 
 def _frame(raw: str) -> str:
@@ -465,7 +612,8 @@ def format_report(ours: Subject, reference: Subject, users: int) -> str:
     )
     lines = []
     for subject, title in ((ours, "ours (faqbot)"), (reference, "reference (rasa init)")):
-        lines += ["", f"{title}: start-up {subject.startup:.1f} s", header]
+        note = f"; {subject.note}" if subject.note else ""
+        lines += ["", f"{title}: start-up {subject.startup:.1f} s{note}", header]
         for run in subject.runs:
             lines.append(
                 f"{run.users:>5} {run.throughput:>7.1f} {_ms(run.percentile_ms(50)):>7} "
@@ -475,17 +623,17 @@ def format_report(ours: Subject, reference: Subject, users: int) -> str:
                 f"{run.elapsed:.1f} s{actions_cpu(run)})"
             )
             lines += [f"{'':>13}error: {kind} x{n}" for kind, n in run.errors.most_common()]
-        memory = ", ".join(
-            f"{name} {peak:.0f} MB ({now:.0f} MB at the end)"
-            for name, (peak, now) in subject.memory.items()
-        )
-        lines.append(f"peak RSS: {memory}")
+        memory = ", ".join(f"{role} {mb:.0f} MB" for role, mb in subject.memory.rss.items())
+        lines.append(f"largest RSS seen: {memory}; PSS of all: {subject.memory.total_pss:.0f} MB")
 
     mine = next(r for r in ours.runs if r.users == users)
     theirs = next(r for r in reference.runs if r.users == users)
     rows: list[tuple[str, float, float, str]] = [
         ("throughput msg/s", mine.throughput, theirs.throughput, "{:.1f}"),
+        ("p50 latency ms", mine.percentile_ms(50), theirs.percentile_ms(50), "{:.0f}"),
         ("p95 latency ms", mine.percentile_ms(95), theirs.percentile_ms(95), "{:.0f}"),
+        ("p99 latency ms", mine.percentile_ms(99), theirs.percentile_ms(99), "{:.0f}"),
+        ("errors", sum(mine.errors.values()), sum(theirs.errors.values()), "{:.0f}"),
         (
             "Rasa CPU ms/msg",
             mine.cpu_ms_per_message("rasa"),
@@ -493,11 +641,12 @@ def format_report(ours: Subject, reference: Subject, users: int) -> str:
             "{:.1f}",
         ),
         ("start-up s", ours.startup, reference.startup, "{:.1f}"),
-        ("peak RSS Rasa MB", ours.memory["rasa"][0], reference.memory["rasa"][0], "{:.0f}"),
+        ("RSS per Rasa process MB", ours.memory.rasa_rss(), reference.memory.rasa_rss(), "{:.0f}"),
+        ("PSS of all processes MB", ours.memory.total_pss, reference.memory.total_pss, "{:.0f}"),
     ]
-    lines += ["", f"At {users} users{'':<11} {'ours':>9} {'reference':>10} {'ours/ref':>9}"]
+    lines += ["", f"At {users} users{'':<13} {'ours':>9} {'reference':>10} {'ours/ref':>9}"]
     for label, a, b, form in rows:
-        lines.append(f"{label:<25} {form.format(a):>9} {form.format(b):>10} {_ratio(a, b):>8.2f}x")
+        lines.append(f"{label:<27} {form.format(a):>9} {form.format(b):>10} {_ratio(a, b):>8.2f}x")
 
     errors = sum(sum(r.errors.values()) for r in ours.runs)
     messages = sum(r.messages for r in ours.runs)
@@ -520,9 +669,14 @@ def format_report(ours: Subject, reference: Subject, users: int) -> str:
             f"start-up <= {TARGET_STARTUP_S:.0f} s: {ours.startup:.1f} s",
         ),
         (
-            ours.memory["rasa"][0] <= TARGET_RSS_MB,
-            f"peak RSS <= {TARGET_RSS_MB:.0f} MB per Rasa server: {ours.memory['rasa'][0]:.0f} MB "
-            f"(reference {reference.memory['rasa'][0]:.0f} MB)",
+            ours.memory.rasa_rss() <= TARGET_RSS_MB,
+            f"RSS <= {TARGET_RSS_MB:.0f} MB per Rasa process: {ours.memory.rasa_rss():.0f} MB "
+            f"(reference {reference.memory.rasa_rss():.0f} MB)",
+        ),
+        (
+            ours.memory.total_pss <= TARGET_TOTAL_PSS_MB,
+            f"PSS <= {TARGET_TOTAL_PSS_MB:.0f} MB for everything started: "
+            f"{ours.memory.total_pss:.0f} MB",
         ),
     ]
     lines += ["", "Targets:"]
@@ -545,6 +699,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=20,
         help="seconds of py-spy sampling of our servers at --users users, 0 for none (default 20)",
     )
+    parser.add_argument(
+        "--no-redis",
+        action="store_true",
+        help="without REDIS_URL, run the embedded default (one worker, in-memory lock) instead of "
+        "starting a throwaway redis-server",
+    )
     args = parser.parse_args(argv)
     if args.users < 1 or args.seconds <= 0 or args.profile < 0:
         parser.error("--users must be >= 1, --seconds > 0, --profile >= 0")
@@ -559,12 +719,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"over loopback. Machine: {machine_line()} at the start.",
         flush=True,
     )
-    with tempfile.TemporaryDirectory(prefix="faqbot-bench-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="faqbot-bench-") as tmp,
+        redis_for_bench(not args.no_redis) as (redis_url, redis_note),
+    ):
         workdir = Path(tmp)
         reference_dir()  # trains it first, when needed, so it is not timed as start-up
+        print(f"Redis for our bot: {redis_note}.", flush=True)
         subjects = []
         profiles: dict[str, Path] = {}
-        for start in (start_ours, start_reference):
+        starts: list[Callable[[Path], Subject]] = [
+            lambda workdir: start_ours(workdir, redis_url),
+            start_reference,
+        ]
+        for start in starts:
             subject = start(workdir)
             try:
                 benchmark(subject, levels, args.seconds)

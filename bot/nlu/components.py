@@ -31,7 +31,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.config import Settings
-from bot.nlu.rasa_patches import compile_action_response_check
+from bot.nlu.faq import fortran_weights, sentence_features, stacked
+from bot.nlu.rasa_patches import cache_event_types, compile_action_response_check
 from bot.safety.net import SafetyNet, train_net
 from bot.safety.router import SafetyCheck
 from bot.safety.rules import CompiledRules, RuleBook, load_rules
@@ -143,6 +144,7 @@ class SafetyRouter(GraphComponent):
         **kwargs: Any,
     ) -> SafetyRouter:
         compile_action_response_check()
+        cache_event_types()
         with model_storage.read_from(resource) as directory:
             book = RuleBook.from_json(json.loads((directory / RULES_FILE).read_text("utf-8")))
             net = SafetyNet.load(directory / NET_FILE)
@@ -208,4 +210,25 @@ class WeightedLogisticRegressionClassifier(LogisticRegressionClassifier):
         self.clf.set_params(class_weight=weights, C=float(self.config["C"]))
         self.clf.fit(features, labels)
         self.persist()
+        fortran_weights(self.clf)
         return self._resource
+
+    def _create_X(self, messages: list[Message]) -> Any:  # noqa: N802 (Rasa's name)
+        """Rasa's feature matrix (sparse and dense sentence features side by side), built
+        without scipy's general stacking when there is nothing to stack (bot.nlu.faq)."""
+        return stacked([sentence_features(message) for message in messages])
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> WeightedLogisticRegressionClassifier:
+        """Rasa's, with the weights in Fortran order (bot.nlu.faq.fortran_weights): the same
+        predictions without a copy of the weight matrix per message."""
+        component = super().load(config, model_storage, resource, execution_context, **kwargs)
+        fortran_weights(component.clf)
+        return component

@@ -19,7 +19,7 @@ from typing import Any
 # (start of the message, category, modules it is reported from)
 KNOWN_WARNINGS: list[tuple[str, type[Warning], tuple[str, ...]]] = [
     ("pkg_resources is deprecated as an API", DeprecationWarning,
-     ("rasa.shared.utils.validation",)),
+     ("rasa.shared.utils.validation", "apscheduler")),
     ("Deprecated call to `pkg_resources.declare_namespace", DeprecationWarning,
      ("pkg_resources",)),
     ("distutils Version classes are deprecated", DeprecationWarning, ("sanic_cors.extension",)),

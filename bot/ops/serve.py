@@ -44,8 +44,9 @@ class Ports:
     web: int = 8080
 
 
-# `rasa`, minus the third-party deprecation warnings it prints at start-up (bot.ops.known_warnings).
-RASA = [sys.executable, "-m", "bot.ops.known_warnings"]
+# `rasa` without TensorFlow (bot.ops.no_tensorflow) and without the third-party deprecation
+# warnings it prints at start-up (bot.ops.known_warnings): both servers run through this.
+RASA = [sys.executable, "-m", "bot.ops.no_tensorflow"]
 
 
 def action_server_command(port: int) -> list[str]:
@@ -125,6 +126,13 @@ def server_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return {**env, **(extra or {})}
 
 
+def rasa_server_env(env: Mapping[str, str]) -> dict[str, str]:
+    """`env` with the production defaults of the Rasa server: SANIC_WORKERS as
+    Settings.rasa_workers says (2 with REDIS_URL, the shared lock; 1 without; as set if set).
+    The server runs through RASA, so without TensorFlow."""
+    return {**env, "SANIC_WORKERS": str(Settings.from_env(env).rasa_workers())}
+
+
 def wait_until_up(url: str, process: subprocess.Popen, timeout: float) -> float:
     """Seconds until `url` answers; raises if the process dies or the time runs out."""
     started = time.monotonic()
@@ -196,8 +204,9 @@ class BotServers:
         )  # fmt: skip
         with (self.workdir / "rasa.log").open("ab") as log:
             self.processes["rasa"] = subprocess.Popen(
-                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
-            )
+                command, cwd=ROOT, env=rasa_server_env(self.env), stdout=log,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
         wait_until_up(f"{self.url}/webhooks/rest/", self.processes["rasa"], 300)
 
     def start_web(self) -> None:
@@ -382,7 +391,8 @@ def _servers(options: Options, env: dict[str, str]) -> list[Supervised]:
             f"http://{connect_host(hosts['actions'])}:{ports.actions}/health",
         ),
         Supervised(
-            "rasa", rasa_server_command(ports, endpoints, cors=cors, host=hosts["rasa"]), env,
+            "rasa", rasa_server_command(ports, endpoints, cors=cors, host=hosts["rasa"]),
+            rasa_server_env(env),
             f"http://{connect_host(hosts['rasa'])}:{ports.rasa}/webhooks/rest/",
         ),
     ]  # fmt: skip

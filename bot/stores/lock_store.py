@@ -94,7 +94,7 @@ class UrlLockStore(LockStore):
             self.store: LockStore = AtomicRedisLockStore(url, settings.redis_key_prefix)
             shown = make_url(url).render_as_string(hide_password=True)
             logger.info("Conversation locks in Redis at %s", shown)
-        elif settings.sanic_workers > 1:
+        elif (settings.sanic_workers or 1) > 1:
             raise ValueError(
                 f"SANIC_WORKERS={settings.sanic_workers} needs REDIS_URL: without Redis each "
                 "worker would lock conversations on its own"

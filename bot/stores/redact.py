@@ -7,6 +7,7 @@ emergency numbers in a question ("155 units", "15 headache days", "2010", "999")
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Callable
@@ -106,12 +107,26 @@ _RULES: list[tuple[re.Pattern[str], Callable[[str], str]]] = [
 ]
 
 
+# Every rule needs a digit, an "@" (e-mail) or a ":" (IPv6) to match: text without any is kept
+# as it is without running the rules (most strings of an event: names, intents, channels).
+_MAY_HOLD_IDENTIFIER = re.compile(r"[\d@:]")
+
+
 def redact(text: str) -> str:
     """`text` with e-mail addresses, phone, NHS, social security and card numbers, IP addresses
     and postcodes replaced by tokens such as "[email]" and "[phone]"."""
+    if not _MAY_HOLD_IDENTIFIER.search(text):
+        return text
     for pattern, replace in _RULES:
         text = pattern.sub(_whole(replace), text)
     return text
+
+
+# The bot's answers come from the knowledge base and repeat: their redaction (they hold digits,
+# URLs) is remembered. Users' messages are not: no user's words are kept in memory for this.
+@functools.lru_cache(maxsize=1024)
+def _redact_bot_text(text: str) -> str:
+    return redact(text)
 
 
 def redact_event(value: Any) -> Any:
@@ -121,10 +136,16 @@ def redact_event(value: Any) -> Any:
     channel metadata, slot values); redacting all strings misses none of them, and the names and
     ids Rasa puts beside them never have an identifier's shape.
     """
+    if isinstance(value, dict) and value.get("event") == "bot":
+        return _redact_value(value, _redact_bot_text)
+    return _redact_value(value, redact)
+
+
+def _redact_value(value: Any, redact_text: Callable[[str], str]) -> Any:
     if isinstance(value, str):
-        return redact(value)
+        return redact_text(value)
     if isinstance(value, dict):
-        return {key: redact_event(item) for key, item in value.items()}
+        return {key: _redact_value(item, redact_text) for key, item in value.items()}
     if isinstance(value, list):
-        return [redact_event(item) for item in value]
+        return [_redact_value(item, redact_text) for item in value]
     return value

@@ -69,8 +69,10 @@ def actions_port() -> int:
 def scale_env(
     database_url: str, redis_url: str, key_prefix: str, actions_port: int
 ) -> dict[str, str]:
-    """What an operator sets on every Rasa server: the same database, Redis and action servers."""
+    """What an operator sets on every Rasa server: the same database, Redis and action servers
+    (and one worker each here; with REDIS_URL the launcher would start two)."""
     return {
+        "SANIC_WORKERS": "1",
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "REDIS_KEY_PREFIX": key_prefix,

@@ -9,8 +9,15 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    BotUttered,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.db import create_db_engine
@@ -131,3 +138,106 @@ def test_later_turns_are_appended_once_and_read_back_redacted(
     assert loaded is not None
     said = [e.text for e in loaded.events if isinstance(e, UserUttered)]
     assert said == ["hi, [email] here", "my number is [phone]"]
+
+
+class RasaSavingStore(UrlSQLTrackerStore):
+    """The store as it was: Rasa's own `save`, `retrieve` and `create_tracker` (a COUNT per save,
+    one ORM object per event), with the same redaction."""
+
+    save = SQLTrackerStore.save
+    retrieve = SQLTrackerStore.retrieve
+    create_tracker = TrackerStore.create_tracker
+
+
+def _turn(number: int, text: str, at: float) -> list[Any]:
+    parse_data = {
+        "text": text,
+        "intent": {"name": "faq", "confidence": 0.9},
+        "entities": [],
+        "response_selector": {"faq": {"response": {"intent_response_key": f"faq/entry_{number}"}}},
+    }
+    return [
+        UserUttered(text, parse_data["intent"], parse_data=parse_data, timestamp=at),
+        ActionExecuted("action_answer_faq", policy="RulePolicy", confidence=1, timestamp=at + 0.1),
+        BotUttered(f"Answer {number}, call 0800 123 4567", {"buttons": []}, {"topic": "cost"},
+                   timestamp=at + 0.2),
+        ActionExecuted("action_listen", timestamp=at + 0.3),
+    ]  # fmt: skip
+
+
+CONVERSATION = [
+    "hello",
+    f"I'm {EMAIL}, how much does it cost?",
+    "how often are the injections",
+    "/side_effects",  # a new session starts before this one
+    "my number is +1 (555) 123-4567",
+]
+
+
+def _converse(store: UrlSQLTrackerStore, sender: str) -> list[int]:
+    """A conversation as Rasa's processor has it: each turn loads the session (or creates it),
+    adds the turn's events and saves; a new session starts before the fourth turn. The number
+    of events each load returned."""
+
+    async def run() -> list[int]:
+        loaded = []
+        for number, text in enumerate(CONVERSATION):
+            tracker = await store.get_or_create_tracker(sender, append_action_listen=False)
+            loaded.append(len(tracker.events))
+            at = 1_700_000_000.0 + 10 * number
+            if number in (0, 3):
+                tracker.update(ActionExecuted("action_session_start", timestamp=at - 1))
+                tracker.update(SessionStarted(timestamp=at - 0.9))
+                tracker.update(ActionExecuted("action_listen", timestamp=at - 0.8))
+            for event in _turn(number, text, at):
+                tracker.update(event)
+            await store.save(tracker)
+        return loaded
+
+    return asyncio.run(run())
+
+
+def _rows_without_ids(database_url: str, sender: str) -> list[dict[str, Any]]:
+    return [
+        {key: value for key, value in row.items() if key not in ("id", "sender_id")}
+        for row in _stored_rows(database_url)
+        if row["sender_id"] == sender
+    ]
+
+
+def test_the_stored_rows_are_those_rasas_own_save_writes(
+    database_url: str, rasa_domain: Domain
+) -> None:
+    """Same rows, same order, with a new session half-way; each load returns the same events."""
+    loaded = _converse(UrlSQLTrackerStore(rasa_domain, host=database_url), "light")
+    loaded_by_rasa = _converse(RasaSavingStore(rasa_domain, host=database_url), "rasa")
+
+    assert loaded == loaded_by_rasa == [0, 6, 10, 14, 6]  # from the latest SessionStarted
+    ours = _rows_without_ids(database_url, "light")
+    assert ours == _rows_without_ids(database_url, "rasa")
+    assert len(ours) == 3 + 4 * 5 + 3
+    stored = json.dumps(ours)
+    assert EMAIL not in stored and "123-4567" not in stored and "[email]" in stored
+
+
+def test_sqlite_and_postgresql_store_the_same_rows(
+    sqlite_url: str, postgres_url: str, rasa_domain: Domain
+) -> None:
+    for url in (sqlite_url, postgres_url):
+        _converse(UrlSQLTrackerStore(rasa_domain, host=url), "same")
+    assert _rows_without_ids(sqlite_url, "same") == _rows_without_ids(postgres_url, "same")
+
+
+def test_a_tracker_the_store_did_not_load_is_saved_after_counting(
+    database_url: str, rasa_domain: Domain
+) -> None:
+    """A tracker built elsewhere (e.g. Rasa's HTTP API) holds events already stored: only the
+    others are written."""
+    store = UrlSQLTrackerStore(rasa_domain, host=database_url)
+    events = [ActionExecuted("action_listen"), UserUttered("hi")]
+    asyncio.run(store.save(DialogueStateTracker.from_events("patient-4", events)))
+    more = [*events, ActionExecuted("utter_greet"), ActionExecuted("action_listen")]
+    asyncio.run(store.save(DialogueStateTracker.from_events("patient-4", more)))
+    assert [row["type_name"] for row in _stored_rows(database_url)] == [
+        "action", "user", "action", "action"
+    ]  # fmt: skip

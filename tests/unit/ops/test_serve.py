@@ -15,7 +15,13 @@ import pytest
 
 from bot.config import ROOT
 from bot.ops import serve
-from bot.ops.serve import Ports, rasa_server_command, server_env
+from bot.ops.serve import (
+    Ports,
+    action_server_command,
+    rasa_server_command,
+    rasa_server_env,
+    server_env,
+)
 
 
 def test_make_run_starts_rasa_without_the_http_api_and_both_servers_on_loopback() -> None:
@@ -156,3 +162,29 @@ def test_systemd_accepts_the_unit(tmp_path: Path) -> None:
     unit.write_text(text.replace(program, str(Path(sys.executable).parent / "faqbot")))
     done = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "workers"),
+    [
+        ({}, "1"),  # Rasa's in-memory lock: one process only
+        ({"REDIS_URL": "redis://127.0.0.1:6379/0"}, "2"),  # the shared lock: one per core
+        ({"REDIS_URL": "redis://127.0.0.1:6379/0", "SANIC_WORKERS": "3"}, "3"),
+        ({"REDIS_URL": "redis://127.0.0.1:6379/0", "SANIC_WORKERS": ""}, "2"),  # empty: unset
+        ({"SANIC_WORKERS": "1"}, "1"),
+    ],
+)
+def test_the_rasa_server_gets_two_workers_when_redis_is_set(
+    env: dict[str, str], workers: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("REDIS_URL", "SANIC_WORKERS"):
+        monkeypatch.delenv(name, raising=False)
+    assert rasa_server_env(env)["SANIC_WORKERS"] == workers
+
+
+def test_both_servers_run_without_tensorflow() -> None:
+    assert rasa_server_command(Ports(), Path("endpoints.yml"))[1:3] == [
+        "-m",
+        "bot.ops.no_tensorflow",
+    ]
+    assert action_server_command(5055)[1:5] == ["-m", "bot.ops.no_tensorflow", "run", "actions"]

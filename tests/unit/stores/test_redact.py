@@ -10,7 +10,7 @@ import yaml
 
 from bot.config import ROOT
 from bot.content.knowledge import KnowledgeBase
-from bot.stores.redact import redact, redact_event
+from bot.stores.redact import _RULES, _whole, redact, redact_event
 
 
 @pytest.mark.parametrize(
@@ -118,3 +118,28 @@ def test_every_string_in_an_event_is_redacted_and_the_rest_kept() -> None:
 def test_ids_are_never_mistaken_for_identifiers() -> None:
     ids = [uuid.uuid4().hex for _ in range(2000)]
     assert [i for i in ids if redact(i) != i] == []
+
+
+def _every_rule(text: str) -> str:
+    """`redact` without its shortcut for text that holds no digit, "@" or ":"."""
+    for pattern, replace in _RULES:
+        text = pattern.sub(_whole(replace), text)
+    return text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "fe80::1", "a::b", "::", "ab:cd:ef", "jane@example.com", "+44 7700 900123", "SW1A 1AA",
+        "what is botox", "action_listen", "faq/side_effects", "", "٣٤٥ ٦٧٨ ٩٠١٢",
+    ],
+)  # fmt: skip
+def test_the_shortcut_changes_nothing(text: str) -> None:
+    assert redact(text) == _every_rule(text)
+
+
+def test_bot_answers_are_redacted_like_user_messages() -> None:
+    said = "Call 07700 900123 or write to jane@example.com"
+    user = redact_event({"event": "user", "text": said})
+    bot = redact_event({"event": "bot", "text": said})
+    assert bot["text"] == user["text"] == "Call [phone] or write to [email]"

@@ -1,0 +1,89 @@
+"""bot.ops.no_tensorflow: the serving processes run without TensorFlow, and a model that needs it
+is refused loudly."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tarfile
+import textwrap
+from pathlib import Path
+
+from bot.config import ROOT
+from bot.ops.no_tensorflow import check_model, tensorflow_components
+
+DIET = "rasa.nlu.classifiers.diet_classifier.DIETClassifier"
+OURS = "bot.nlu.components.WeightedLogisticRegressionClassifier"
+
+
+def model_archive(directory: Path, *uses: str) -> Path:
+    """A Rasa 3 model archive with nothing but its metadata.json, naming `uses`."""
+    nodes = {f"run_{i}": {"uses": component} for i, component in enumerate(uses)}
+    metadata = directory / "metadata.json"
+    metadata.write_text(
+        json.dumps({"train_schema": {"nodes": {}}, "predict_schema": {"nodes": nodes}})
+    )
+    archive = directory / "model.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(metadata, arcname="metadata.json")
+    return archive
+
+
+def test_a_model_with_a_tensorflow_component_is_named(tmp_path: Path) -> None:
+    archive = model_archive(tmp_path, OURS, DIET)
+    assert tensorflow_components(archive) == [DIET]
+    problem = check_model(["run", "--model", str(archive), "--port", "5005"])
+    assert problem is not None and DIET in problem and "needs TensorFlow" in problem
+    assert check_model(["run", "actions", "--actions", "actions"]) is None
+
+
+def test_a_model_without_one_passes(tmp_path: Path) -> None:
+    assert check_model(["run", "--model", str(model_archive(tmp_path, OURS))]) is None
+
+
+def test_the_runner_refuses_to_serve_a_model_that_needs_tensorflow(tmp_path: Path) -> None:
+    archive = model_archive(tmp_path, OURS, DIET)
+    run = subprocess.run(
+        [sys.executable, "-m", "bot.ops.no_tensorflow", "run", "--model", str(archive)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 2
+    assert DIET in run.stderr and "needs TensorFlow" in run.stderr
+
+
+GUARDED = textwrap.dedent(
+    """
+    from bot.ops.no_tensorflow import TensorFlowBlocked, install, tensorflow_modules
+    install()
+    for name in ("tensorflow", "tensorflow_text", "keras", "tensorflow.keras"):
+        try:
+            __import__(name)
+            raise SystemExit(f"{name} imported")
+        except ModuleNotFoundError:
+            pass
+    import rasa.core.agent, rasa.core.run, rasa.engine.validation
+    import thinc.compat
+    assert not thinc.compat.has_tensorflow  # spaCy's thinc: as if not installed
+    from rasa.engine.graph import GraphComponent
+    from rasa.nlu.classifiers.diet_classifier import DIETClassifier
+    assert not issubclass(DIETClassifier, GraphComponent)
+    for use in (lambda: DIETClassifier.load, lambda: DIETClassifier()):
+        try:
+            use()
+            raise SystemExit("a placeholder was usable")
+        except TensorFlowBlocked as blocked:
+            assert "DIETClassifier" in str(blocked), blocked
+    import bot.nlu.components, bot.nlu.faq
+    assert tensorflow_modules() == [], tensorflow_modules()
+    print("guarded")
+    """
+)
+
+
+def test_in_a_guarded_process_rasa_and_our_components_import_without_tensorflow() -> None:
+    run = subprocess.run(
+        [sys.executable, "-c", GUARDED], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.strip() == "guarded"
