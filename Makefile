@@ -18,6 +18,8 @@ TRAIN_INPUTS := config.yml domain.yml $(wildcard bot/nlu/*.py bot/safety/*.py) $
 
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 3
+# A health service sends no usage data or error reports (Rasa's telemetry and its Sentry reports).
+export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 # Python 3.10: $(PYTHON) if set, else python3.10 on PATH, else a pyenv-installed 3.10.

@@ -301,7 +301,7 @@ class FaqEntrySelector(GraphComponent):
             [normalised_text(m) for m in examples], [m.get(INTENT_RESPONSE_KEY) for m in examples]
         )
         self.persist()
-        fortran_weights(self.clf)
+        fortran_weights(self.model[-1])
         return self._resource
 
     def persist(self) -> None:

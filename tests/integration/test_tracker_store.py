@@ -30,7 +30,7 @@ def test_a_saved_conversation_is_read_back_by_a_new_store(
     events = [
         ActionExecuted("action_listen"),
         UserUttered("what is botox?", {"name": "what_is_botox", "confidence": 0.9}),
-        ActionExecuted("action_answer_topic"),
+        ActionExecuted("action_answer_faq"),
         BotUttered("Botox is ...", metadata={"topic": "what_is_botox"}),
     ]
     tracker = DialogueStateTracker.from_events("patient-1", events)
@@ -102,7 +102,7 @@ def test_identifiers_are_redacted_everywhere_in_the_stored_events(
             ActionExecuted("action_listen"),
             user,
             SlotSet("contact", EMAIL),
-            ActionExecuted("action_answer_topic"),
+            ActionExecuted("action_answer_faq"),
             BotUttered(f"We never write to {EMAIL}.", metadata={"topic": "schedule"}),
         ],
     )

@@ -24,7 +24,7 @@ BAD: list[dict[str, Any]] = [
 @pytest.fixture(scope="module")
 def action() -> RemoteAction:
     compile_action_response_check()
-    return RemoteAction("action_answer_topic", None)
+    return RemoteAction("action_answer_faq", None)
 
 
 def test_a_valid_reply_passes(action: RemoteAction) -> None:
