@@ -12,7 +12,8 @@ from rasa.core.channels.channel import OutputChannel
 from sanic.request import Request
 
 from bot.config import Settings
-from bot.content.answers import UNAVAILABLE, Reply
+from bot.content.answers import Reply
+from bot.safety.fallback import reply_without_actions
 
 logger = logging.getLogger(__name__)
 
@@ -102,13 +103,14 @@ class ReplyOutput(OutputChannel):
 
 
 async def answer_or_apologise(
-    handling: Awaitable[Any], output: ReplyOutput, recipient_id: str, channel: str
+    handling: Awaitable[Any], output: ReplyOutput, recipient_id: str, channel: str, text: str
 ) -> None:
     """Every turn has a reply by design; none by the deadline means something behind Rasa is
-    down or slow, and the person hears so instead of silence."""
+    down or slow, and the person hears so instead of silence (or, for an emergency or a
+    crisis, the urgent reply all the same: bot/safety/fallback.py)."""
     await handle_within_deadline(handling, channel)
     if not output.replies_sent:
-        await output.send_reply(recipient_id, UNAVAILABLE)
+        await output.send_reply(recipient_id, reply_without_actions(text))
 
 
 async def retry_rate_limited(

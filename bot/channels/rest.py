@@ -13,7 +13,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.common import clean_text, handle_within_deadline, json_body, message_topic
-from bot.content.answers import EMPTY_MESSAGE, UNAVAILABLE, Reply
+from bot.content.answers import EMPTY_MESSAGE, Reply
+from bot.safety.fallback import prepare as prepare_urgent_replies
+from bot.safety.fallback import reply_without_actions
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +61,7 @@ class RestInput(RasaRestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("faqbot_rest_webhook", __name__)
+        prepare_urgent_replies()
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -91,8 +94,11 @@ class RestInput(RasaRestInput):
                 metadata=metadata if isinstance(metadata, dict) else None,
             )
             await handle_within_deadline(on_new_message(user_message), self.name())
-            # Every turn has a reply by design; none means a part behind Rasa failed or is slow.
-            messages = list(collector.messages) or [as_rest_message(sender, UNAVAILABLE)]
+            # Every turn has a reply by design; none means a part behind Rasa failed or is slow
+            # (an emergency or a crisis still gets its urgent reply: bot/safety/fallback.py).
+            messages = list(collector.messages) or [
+                as_rest_message(sender, reply_without_actions(text))
+            ]
             return response.json(messages)
 
         return webhook

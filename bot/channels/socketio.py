@@ -85,7 +85,7 @@ class SocketIOInput(RasaSocketIOInput):
             message.text = text
             message.output_channel = output
             await answer_or_apologise(
-                on_new_message(message), output, message.sender_id, "socketio"
+                on_new_message(message), output, message.sender_id, "socketio", text
             )
 
         async def session_request(sid: str, data: Any) -> None:

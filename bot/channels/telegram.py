@@ -272,7 +272,9 @@ class TelegramInput(InputChannel):
         async def to_rasa(text: str, chat_id: int) -> None:
             turn = TelegramOutput(output.api)  # counts this turn's replies only
             message = UserMessage(text, turn, str(chat_id), input_channel=self.name())
-            await answer_or_apologise(on_new_message(message), turn, str(chat_id), self.name())
+            await answer_or_apologise(
+                on_new_message(message), turn, str(chat_id), self.name(), text
+            )
 
         async def on_message(message: dict[str, Any]) -> None:
             chat_id, text = _chat_id(message), message.get("text")

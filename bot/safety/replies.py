@@ -3,12 +3,13 @@ templates in data/safety/replies.yml with the one emergency-numbers setting."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import yaml
 from pydantic import BaseModel, Extra, validator
+
+from bot.content.answers import Reply
 
 KINDS = ("emergency", "crisis", "urgent_unconfirmed", "personal_advice")
 PLACEHOLDER = "{emergency_numbers}"
@@ -43,13 +44,6 @@ class ReplyFile(BaseModel, extra=Extra.forbid):
         if missing:
             raise ValueError(f"replies missing: {missing}")
         return value
-
-
-@dataclass(frozen=True)
-class Reply:
-    text: str
-    topic: str
-    buttons: list[dict[str, str]]
 
 
 def load_templates(directory: Path) -> ReplyFile:

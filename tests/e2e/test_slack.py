@@ -23,7 +23,8 @@ from bot.content.knowledge import read_knowledge
 from bot.ops.serve import BotServers
 from tests.support import KNOWLEDGE_DIR, BotFactory, JsonHandler, serving, wait_for
 
-RELATED = {topic.id: topic.related for topic in read_knowledge(KNOWLEDGE_DIR).topics}
+ENTRY_TOPICS = {entry.id: entry.topic for entry in read_knowledge(KNOWLEDGE_DIR).entries}
+
 TOKEN = "xoxb-test-token"
 SECRET = "test-signing-secret"
 BOT_USER = "UFAQBOT"
@@ -235,15 +236,17 @@ def test_a_direct_message_gets_the_rest_answer_as_block_kit_with_its_topic(
     assert status == 200
     [answer] = fake_slack.wait_for_posts(channel)
     assert disclaimer in answer["text"]
+    [rest] = slack_bot.ask(unique("rest-"), SIDE_EFFECTS)
+    assert rest["metadata"]["topic"] == "side_effects"
     assert answer["metadata"] == {
         "event_type": "faqbot_answer",
-        "event_payload": {"topic": "side_effects"},
+        "event_payload": {"topic": rest["metadata"]["topic"]},
     }
-    assert button_values(answer) == [f"/{topic}" for topic in RELATED["side_effects"]]
-    [rest] = slack_bot.ask(unique("rest-"), SIDE_EFFECTS)
+    related = [b["payload"] for b in rest["buttons"]]
+    assert related and button_values(answer)[: len(related)] == related
     assert answer["text"] == mrkdwn_escape(rest["text"])
     assert answer["blocks"] == answer_blocks(
-        Reply(rest["text"], rest["metadata"]["topic"], rest["buttons"])
+        Reply(rest["text"], rest["metadata"]["topic"], rest["buttons"], rest["metadata"]["faq"])
     )
     call = next(c for c in fake_slack.calls if c["body"] is answer)
     assert call["auth"] == f"Bearer {TOKEN}"
@@ -275,7 +278,8 @@ def test_clicking_a_button_answers_the_topic_of_its_value(
     status, _, _ = click(slack_bot, value, user, channel)
     assert status == 200
     followup = fake_slack.wait_for_posts(channel, count=2)[1]
-    assert followup["metadata"]["event_payload"] == {"topic": value.lstrip("/")}
+    clicked = json.loads(value[4:])["faq_entry"]
+    assert followup["metadata"]["event_payload"] == {"topic": ENTRY_TOPICS[clicked]}
     assert disclaimer in followup["text"]
 
 

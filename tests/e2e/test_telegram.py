@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bot.channels.telegram import OFF_MESSAGE, SECRET_HEADER
-from bot.content.answers import EMPTY_MESSAGE
+from bot.content.answers import EMPTY_MESSAGE, faq_payload
 from bot.content.knowledge import read_knowledge
 from bot.ops.serve import BotServers
 from tests.support import KNOWLEDGE_DIR, BotFactory, wait_for
@@ -26,7 +26,7 @@ from tests.telegram_api import (
     FakeBotApi,
 )
 
-TOPICS = {topic.id: topic for topic in read_knowledge(KNOWLEDGE_DIR).topics}
+ENTRIES = {entry.id: entry for entry in read_knowledge(KNOWLEDGE_DIR).entries}
 update_ids = itertools.count(900_000_001)
 
 
@@ -97,9 +97,10 @@ def click_update(chat_id: int, data: str) -> dict[str, Any]:
     return {"update_id": next(update_ids), "callback_query": callback}
 
 
-def keyboard_for(topic_id: str) -> list[list[dict[str, str]]]:
-    related = TOPICS[topic_id].related
-    return [[{"text": TOPICS[r].title, "callback_data": f"/{r}"}] for r in related]
+def keyboard_for(entry_id: str) -> list[list[dict[str, str]]]:
+    """The related-entry rows of an answer's keyboard (the "Helpful?" row follows them)."""
+    related = ENTRIES[entry_id].related
+    return [[{"text": ENTRIES[r].question, "callback_data": faq_payload(r)}] for r in related]
 
 
 # --- the real servers ---------------------------------------------------------------------------
@@ -122,25 +123,30 @@ def test_a_question_gets_the_answer_with_the_disclaimer_and_related_topic_button
     )
     assert status == 200
     [sent] = fake_api.sent_to(1001)
-    assert sent["text"].startswith(TOPICS["side_effects"].answer)
+    [rest] = telegram_bot.ask("tg-rest", "what are the side effects of botox for migraine")
+    entry = rest["metadata"]["faq"]
+    assert ENTRIES[entry].topic == "side_effects"
+    assert sent["text"].startswith(ENTRIES[entry].answer)
     assert sent["text"].endswith(disclaimer)
     assert "parse_mode" not in sent
-    assert sent["reply_markup"] == {"inline_keyboard": keyboard_for("side_effects")}
+    rows = keyboard_for(entry)
+    assert sent["reply_markup"]["inline_keyboard"][: len(rows)] == rows
 
 
 @pytest.mark.e2e
 def test_a_button_click_is_acknowledged_then_answers_that_topic(
     telegram_bot: BotServers, fake_api: FakeBotApi, disclaimer: str
 ) -> None:
-    update = click_update(1002, "/cost")
+    update = click_update(1002, faq_payload("cost_overview"))
     assert post_update(telegram_bot, update) == 200
     acknowledged = ("answerCallbackQuery", {"callback_query_id": update["callback_query"]["id"]})
     assert acknowledged in fake_api.calls
     [sent] = fake_api.sent_to(1002)
     assert fake_api.calls.index(acknowledged) < fake_api.calls.index(("sendMessage", sent))
-    assert sent["text"].startswith(TOPICS["cost"].answer)
+    assert sent["text"].startswith(ENTRIES["cost_overview"].answer)
     assert sent["text"].endswith(disclaimer)
-    assert sent["reply_markup"] == {"inline_keyboard": keyboard_for("cost")}
+    rows = keyboard_for("cost_overview")
+    assert sent["reply_markup"]["inline_keyboard"][: len(rows)] == rows
 
 
 @pytest.mark.e2e

@@ -36,9 +36,11 @@ PHONE = {"width": 375, "height": 667}
 ANSWER_MS = 30_000
 
 TITLE = "Botox & migraine FAQ"
-TOPICS = read_knowledge(KNOWLEDGE_DIR).topics
-ANSWERS = {topic.id: topic.answer for topic in TOPICS}
-TOPIC_OF_BUTTON = {topic.title: topic.id for topic in TOPICS}
+KB = read_knowledge(KNOWLEDGE_DIR)
+# A topic's answer is its overview entry's; a follow-up button is an entry's question.
+ANSWERS = {topic.id: topic.answer for topic in KB.topics} | {e.id: e.answer for e in KB.entries}
+TOPIC_OF = {topic.id: topic.id for topic in KB.topics} | {e.id: e.topic for e in KB.entries}
+ENTRY_OF_BUTTON = {entry.question: entry.id for entry in KB.entries}
 SIDE_EFFECTS = "what are the side effects of botox for migraine"
 JWT_KEY = "a-test-secret-of-at-least-32-bytes"
 
@@ -134,11 +136,12 @@ def expect_answer(disclaimer: str) -> ExpectAnswer:
     return lambda message, topic_id: _expect_answer(message, topic_id, disclaimer)
 
 
-def _expect_answer(message: Locator, topic_id: str, disclaimer: str) -> None:
-    """The topic's whole answer in one bubble: answer, source line, disclaimer, 2-3 follow-ups."""
-    expect(message).to_have_attribute("data-topic", topic_id)
+def _expect_answer(message: Locator, answered: str, disclaimer: str) -> None:
+    """The whole answer of a topic or an entry in one bubble: answer, source line, disclaimer,
+    2-3 follow-ups."""
+    expect(message).to_have_attribute("data-topic", TOPIC_OF[answered])
     bubble = message.locator(".bubble")
-    expect(bubble).to_contain_text(ANSWERS[topic_id][:60])
+    expect(bubble).to_contain_text(ANSWERS[answered][:60])
     expect(bubble).to_contain_text("Source: ")
     expect(bubble).to_contain_text(disclaimer)
     assert 2 <= message.locator(".choices").get_by_role("button").count() <= 3
@@ -193,7 +196,7 @@ def test_a_question_gets_the_whole_answer_and_a_follow_up_click_gets_the_next(
     button.click()
     expect(page.locator(".msg.user .bubble").nth(1)).to_have_text(title)
     expect(bot_messages(page)).to_have_count(2, timeout=ANSWER_MS)
-    expect_answer(bot_messages(page).nth(1), TOPIC_OF_BUTTON[title])
+    expect_answer(bot_messages(page).nth(1), ENTRY_OF_BUTTON[title])
     expect(answer.locator(".choices button")).to_have_count(0)  # only the latest answer has any
 
 
@@ -238,14 +241,14 @@ def test_the_widget_works_with_the_keyboard_alone(
     assert focused["outline"] != "none"
     page.keyboard.press("Space")
     expect(bot_messages(page)).to_have_count(2, timeout=ANSWER_MS)
-    expect_answer(bot_messages(page).nth(1), TOPIC_OF_BUTTON[focused["text"]])
+    expect_answer(bot_messages(page).nth(1), ENTRY_OF_BUTTON[focused["text"]])
 
     page.keyboard.press("Shift+Tab")
     focused = page.evaluate(FOCUSED)
     assert focused["inChoices"]
     page.keyboard.press("Enter")
     expect(bot_messages(page)).to_have_count(3, timeout=ANSWER_MS)
-    expect_answer(bot_messages(page).nth(2), TOPIC_OF_BUTTON[focused["text"]])
+    expect_answer(bot_messages(page).nth(2), ENTRY_OF_BUTTON[focused["text"]])
 
     page.keyboard.press("Escape")
     expect(page.get_by_role("button", name=TITLE)).to_be_focused()
