@@ -309,12 +309,6 @@ def fetch_topic(engine: Engine, topic_id: str) -> TopicAnswer | None:
         )
 
 
-def topic_titles(engine: Engine) -> dict[str, str]:
-    """Every stored topic's title by id."""
-    with session_scope(engine) as session:
-        return {row.id: row.title for row in session.query(TopicRow.id, TopicRow.title)}
-
-
 def fetch_entry(engine: Engine, entry_id: str) -> EntryAnswer | None:
     """The stored answer for the FAQ entry `entry_id`, or None when the database has none."""
     with session_scope(engine) as session:

@@ -13,12 +13,11 @@ from bot.config import Settings
 from bot.content.answers import (
     UNAVAILABLE,
     Reply,
-    compose_answer,
     compose_entry_answer,
     faq_button,
 )
 from bot.content.fallback import clarify_candidates, decide
-from bot.content.knowledge import entry_questions, fetch_entry, fetch_topic
+from bot.content.knowledge import entry_questions, fetch_entry
 from bot.db import create_db_engine
 
 logger = logging.getLogger(__name__)
@@ -28,20 +27,6 @@ logger = logging.getLogger(__name__)
 def engine_for(url: str) -> Engine:
     """One engine (and connection pool) per database URL, created on first use."""
     return create_db_engine(url)
-
-
-def answer_topic(topic_id: str, disclaimer: str, database_url: str | None = None) -> Reply:
-    """The composed answer for `topic_id`, or an honest apology when it cannot be read."""
-    url = database_url or Settings.from_env().database_url
-    try:
-        topic = fetch_topic(engine_for(url), topic_id)
-    except SQLAlchemyError as error:
-        logger.error("knowledge base unreachable: %s", type(error).__name__)
-        return UNAVAILABLE
-    if topic is None:
-        logger.error("topic %r is not in the knowledge base; run `faqbot load`", topic_id)
-        return UNAVAILABLE
-    return compose_answer(topic, disclaimer)
 
 
 def answer_entry(entry_id: str, disclaimer: str, database_url: str | None = None) -> Reply:
