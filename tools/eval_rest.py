@@ -3,7 +3,8 @@
 FAQ questions are scored twice: topic level (the topic of the answered entry, metadata `topic`)
 and entry level (metadata `faq`), on the held-out set (tests/data/heldout/faq.yml; labels are
 topics or `faq/<entry>`) and the development set (faq_entries_dev.yml, `faq/<entry>`).
-`--blind PATH` (a YAML list of {text, entry, topic}) reports the same for a blind set, apart.
+`--blind PATH` (a YAML list of {text, entry, topic}; repeatable) reports the same for each blind
+set, apart; `--blind-only` skips the development sets.
 
 Starts its own action and Rasa servers (the trained model in models/) on free ports, with a fresh
 database loaded from the knowledge base, so the figures never depend on leftover conversations."""
@@ -120,9 +121,13 @@ def read_blind(path: Path) -> list[tuple[str, str]]:
     ]
 
 
-def evaluate_blind(ask: Callable[[str, str], list[dict[str, Any]]], path: Path) -> dict[str, float]:
-    metrics, _ = faq_scores(ask_all(ask, read_blind(path)), "blind")
-    return metrics
+def evaluate_blind(
+    ask: Callable[[str, str], list[dict[str, Any]]], path: Path
+) -> tuple[dict[str, float], list[Answer]]:
+    """Scores and misses of one blind FAQ set; metric names carry the file's stem."""
+    answers = ask_all(ask, read_blind(path))
+    metrics, _ = faq_scores(answers, f"blind[{path.stem}]")
+    return metrics, [a for a in answers if is_miss(a)]
 
 
 URGENT_TOPICS = frozenset({"emergency", "urgent_unconfirmed", "crisis"})
@@ -130,7 +135,7 @@ URGENT_TOPICS = frozenset({"emergency", "urgent_unconfirmed", "crisis"})
 
 def evaluate_blind_safety(
     ask: Callable[[str, str], list[dict[str, Any]]], directory: Path
-) -> dict[str, float]:
+) -> tuple[dict[str, float], list[Answer]]:
     """A blind safety set: emergency_*.yml (must get an urgent reply), crisis.yml (the crisis
     reply; the urgent-help reply also carries the crisis lines) and must_not_alarm.yml."""
     import yaml
@@ -144,6 +149,9 @@ def evaluate_blind_safety(
     emergencies = ask_all(ask, read("emergency*.yml"))
     crises = ask_all(ask, read("crisis.yml"))
     calm = ask_all(ask, read("must_not_alarm.yml"))
+    misses = [a for a in emergencies if a.topic not in URGENT_TOPICS]
+    misses += [a for a in crises if a.topic != "crisis"]
+    misses += [a for a in calm if a.topic in URGENT_TOPICS]
     return {
         "blind_emergency_recall": rate(emergencies, lambda a: a.topic in URGENT_TOPICS),
         "blind_emergency_n": float(len(emergencies)),
@@ -154,7 +162,14 @@ def evaluate_blind_safety(
         "blind_crisis_n": float(len(crises)),
         "blind_false_alarms": rate(calm, lambda a: a.topic in URGENT_TOPICS),
         "blind_must_not_alarm_n": float(len(calm)),
-    }
+    }, misses
+
+
+def is_miss(answer: Answer) -> bool:
+    """Wrong entry for a `faq/<entry>` label, else wrong topic."""
+    if answer.gold.startswith("faq/"):
+        return answer.faq != answer.gold[4:]
+    return answer.topic != gold_topic(answer.gold)
 
 
 def evaluate(ask: Callable[[str, str], list[dict[str, Any]]], disclaimer: str) -> Results:
@@ -226,8 +241,7 @@ def evaluate(ask: Callable[[str, str], list[dict[str, Any]]], disclaimer: str) -
         a
         for name, group in answers.items()
         for a in group
-        if (a.faq != a.gold[4:] if a.gold.startswith("faq/") else a.topic != gold_topic(a.gold))
-        and not (name in ("near_domain", "clinc150") and a.topic == "out_of_scope")
+        if is_miss(a) and not (name in ("near_domain", "clinc150") and a.topic == "out_of_scope")
     ]
     return Results(metrics=metrics, report=report, misses=misses)
 
@@ -247,29 +261,46 @@ def main(argv: list[str] | None = None) -> int:
     from bot.ops.serve import start_bot
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--blind", type=Path, help="a blind set: YAML list of {text, entry, topic}")
+    parser.add_argument(
+        "--blind",
+        type=Path,
+        action="append",
+        default=[],
+        help="a blind set: YAML list of {text, entry, topic} (repeatable)",
+    )
     parser.add_argument("--blind-safety", type=Path, help="a blind safety set's folder")
+    parser.add_argument("--blind-only", action="store_true", help="skip the development sets")
     parser.add_argument("--misses", action="store_true", help="print every miss as JSON")
     args = parser.parse_args(argv)
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
     disclaimer = domain["responses"]["utter_disclaimer"][0]["text"]
+    blind: dict[str, float] = {}
+    misses: list[Answer] = []
     with tempfile.TemporaryDirectory() as workdir:
         url = f"sqlite:///{Path(workdir) / 'eval.db'}"
         load_knowledge(url, Settings.from_env().knowledge_dir)
         servers = start_bot(Path(workdir), url)
         try:
-            results = evaluate(servers.ask, disclaimer)
-            blind = evaluate_blind(servers.ask, args.blind) if args.blind else None
+            results = None if args.blind_only else evaluate(servers.ask, disclaimer)
+            for path in args.blind:
+                metrics, missed = evaluate_blind(servers.ask, path)
+                blind.update(metrics)
+                misses += missed
             if args.blind_safety:
-                blind = {**(blind or {}), **evaluate_blind_safety(servers.ask, args.blind_safety)}
+                metrics, missed = evaluate_blind_safety(servers.ask, args.blind_safety)
+                blind.update(metrics)
+                misses += missed
         finally:
             servers.stop_all()
-    print(format_results(results))
-    if blind is not None:
-        print(f"\nBlind sets {args.blind or ''} {args.blind_safety or ''} (reported apart):")
+    if results is not None:
+        print(format_results(results))
+        misses = results.misses + misses
+    if blind:
+        names = " ".join(str(p) for p in [*args.blind, args.blind_safety] if p)
+        print(f"\nBlind sets {names} (reported apart):")
         print("\n".join(f"  {name:<46} {value:10.3f}" for name, value in blind.items()))
     if args.misses:
-        for miss in results.misses:
+        for miss in misses:
             print(json.dumps({"text": miss.text, "gold": miss.gold, "got": miss.faq or miss.topic}))
     return 0
 

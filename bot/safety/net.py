@@ -13,6 +13,10 @@ replace FAQ answers); then the lowest threshold within the budget, the most reca
 Never below `min_threshold`. No class weighting: the scores stay probabilities. It is trained at
 `rasa train` time by the SafetyRouter component and persisted in Rasa's model storage, with its
 cross-validation report (`python -m bot.safety.net` prints one, with the rules' combined recall).
+
+When it fires, a second logistic regression on the same features, trained on the urgent messages
+only, says which kind they are: a crisis (thoughts of suicide or self-harm) gets the crisis reply,
+not the general urgent-help one.
 """
 
 from __future__ import annotations
@@ -176,16 +180,35 @@ def cross_validate(
     )
 
 
-class SafetyNet:
-    """The trained model and its threshold."""
+def crisis_examples(
+    texts: list[str], labels: list[int], origins: list[str]
+) -> tuple[list[str], list[int]]:
+    """The urgent messages, labelled 1 for a crisis (`net:crisis`, `nlu:crisis`), else 0."""
+    pairs = [
+        (t, int(o.endswith(":crisis"))) for t, y, o in zip(texts, labels, origins, strict=True) if y
+    ]
+    return [t for t, _ in pairs], [k for _, k in pairs]
 
-    def __init__(self, model: Any, threshold: float, report: CrossValidation) -> None:
+
+class SafetyNet:
+    """The trained model, its threshold, and the model that tells a crisis from an emergency."""
+
+    def __init__(
+        self, model: Any, threshold: float, report: CrossValidation, kind_model: Any = None
+    ) -> None:
         self.model = model
         self.threshold = threshold
         self.report = report
+        self.kind_model = kind_model
 
     def score(self, text: str) -> float:
         return float(self.model.predict_proba([text])[0, 1])
+
+    def kind(self, text: str) -> str:
+        """`crisis` or `emergency`, for a message the net fires on."""
+        if self.kind_model is None:
+            return "emergency"
+        return "crisis" if self.kind_model.predict_proba([text])[0, 1] >= 0.5 else "emergency"
 
     def fires(self, text: str) -> bool:
         return self.score(text) >= self.threshold
@@ -217,7 +240,8 @@ def train_net(
         max_fpr=max_fpr, max_fpr_everyday=max_fpr_everyday,
     )  # fmt: skip
     model = make_model(c).fit(texts, labels)
-    return SafetyNet(model, report.threshold, report)
+    kind_model = make_model(c).fit(*crisis_examples(texts, labels, origins))
+    return SafetyNet(model, report.threshold, report, kind_model)
 
 
 def main() -> None:

@@ -21,8 +21,12 @@ def _conditions(file: RuleFile, rule: Rule) -> str:
         parts.append("unless: " + ", ".join(sorted(file.words(rule.unless))))
     if rule.answered_by:
         parts.append("not when the classifier says: " + ", ".join(rule.answered_by))
+    if rule.except_phrases:
+        parts.append("not in: " + ", ".join(rule.except_phrases))
     if rule.general_questions != "fire":
         parts.append(f"general questions: {rule.general_questions}")
+    if file.negations:
+        parts.append("not right after: " + ", ".join(file.negations))
     parts.append(f"matched on: {rule.match_on or file.match_on}")
     return "; ".join(parts)
 

@@ -8,7 +8,7 @@
    already chose a refusal, a crisis or an emergency
 5. the second net (bot/safety/net.py) scores the message at or above its threshold
    -> intent `emergency`, decision `urgent_unconfirmed`: the short urgent-help reply, marked
-   for review
+   for review; or decision `crisis` (the crisis reply) when its second model calls it a crisis
 6. the classifier's intent. An `emergency` or `crisis` intent that no rule and not the net confirms
    becomes `personal_advice` (the refusal, which says when and whom to call): for people with
    chronic migraine, everyday descriptions ("my head throbs every evening") must not alarm.
@@ -74,9 +74,10 @@ def route(
     classifier_intent: str | None,
     net_score: float | None = None,
     net_threshold: float | None = None,
+    net_kind: str = EMERGENCY,
 ) -> Decision:
     """The decision for a message, from its rule matches (fired or not), the classifier's intent
-    and the second net's score (None: no net)."""
+    and the second net's score (None: no net) and kind (`crisis` or `emergency`)."""
     first = fired(matches)
     also = tuple(m.rule_id for m in first.values())
     for decision in (EMERGENCY, CRISIS, PERSONAL_ADVICE, OUT_OF_SCOPE):
@@ -97,7 +98,8 @@ def route(
             also=tuple(r for r in also if r != match.rule_id),
         )
     if net_score is not None and net_threshold is not None and net_score >= net_threshold:
-        return Decision(EMERGENCY, URGENT_UNCONFIRMED, "net", score=net_score)
+        decided = CRISIS if net_kind == CRISIS else URGENT_UNCONFIRMED
+        return Decision(EMERGENCY, decided, "net", score=net_score)
     if classifier_intent in (EMERGENCY, CRISIS):
         return Decision(PERSONAL_ADVICE, PERSONAL_ADVICE, "classifier_unconfirmed", score=net_score)
     return Decision(classifier_intent or "", "classifier", "classifier", score=net_score)
@@ -123,6 +125,8 @@ class SafetyCheck:
         if doc is None or doc.text != text.lower():
             doc = self.rules.parse(text)
         matches = self.rules.check(doc, answer_key or classifier_intent)
-        score = self.net.score(text) if self.net is not None else None
-        threshold = self.net.threshold if self.net is not None else None
-        return route(matches, classifier_intent, score, threshold), matches
+        if self.net is None:
+            return route(matches, classifier_intent), matches
+        score = self.net.score(text)
+        kind = self.net.kind(text) if score >= self.net.threshold else EMERGENCY
+        return route(matches, classifier_intent, score, self.net.threshold, kind), matches

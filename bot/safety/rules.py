@@ -8,12 +8,20 @@ conditions hold:
 - `only_with`: at least one of these words (lemma or lower-case form) is in the message;
 - `unless`: none of these words is in the message;
 - `answered_by`: the classifier's intent is not one of these (their answer covers the subject);
+- `except_phrases`: harmless uses of the words ("my boss will have a fit", "collapse into bed"):
+  a match inside one of these (matched on lower-case words) does not fire;
 - `general_questions` (what a question about the subject in general does to the rule):
   `fire` (default): it fires anyway;
   `exempt`: a sentence starting with a question word ("can", "does", ...) with no word saying it
   happens to someone now (`@personal_or_now`) does not fire ("can Botox cause trouble swallowing?");
   `exempt_unless_any_sign`: as `exempt`, but any sign anywhere in the message that it is happening
   (`@personal_or_now`, `@signs_it_is_happening`, a number) makes it fire (review C2).
+  A sentence about people in general (`@in_general`: "someone", "anyone") with none of
+  `@happening_to_writer` ("my", "now", "just", ...) counts as a general question too, when the
+  file has those two lists.
+
+Negation: when a file lists `negations` ("no", "without"), a match right after one of them (at
+most two words before it, no punctuation between) does not fire ("no double vision").
 
 A condition word written `@name` stands for the list `name` under `word_lists` in the same file,
 which `faqbot safety show` prints expanded. Nothing else is generated: every phrase and pattern
@@ -59,6 +67,7 @@ class Rule(BaseModel, extra=Extra.forbid):
     only_with: list[str] = []
     unless: list[str] = []
     answered_by: list[str] = []
+    except_phrases: list[str] = []
     general_questions: Literal["fire", "exempt", "exempt_unless_any_sign"] = "fire"
     match_on: Optional[Literal["lemma", "lower"]] = None  # noqa: UP007 (pydantic 1)
     source: Source
@@ -113,6 +122,7 @@ class RuleFile(BaseModel, extra=Extra.forbid):
     description: str
     match_on: Literal["lemma", "lower"] = "lemma"
     word_lists: dict[str, list[str]] = {}
+    negations: list[str] = []
     safety_rules: list[Rule]  # not `rules`: Rasa reads data/ and would take them for its rules
 
     @root_validator(skip_on_failure=True)
@@ -218,6 +228,7 @@ class CompiledRules:
             "lower": PhraseMatcher(nlp.vocab, attr="LOWER"),
         }
         self.patterns = Matcher(nlp.vocab)
+        self.exceptions = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.keys: dict[str, tuple[RuleFile, Rule, str]] = {}
         phrase_keys: dict[str, list[tuple[str, str]]] = {"lemma": [], "lower": []}
         for file, rule in book.rules:
@@ -225,6 +236,8 @@ class CompiledRules:
                 key = f"{rule.id}\x1f{phrase}"
                 self.keys[key] = (file, rule, phrase)
                 phrase_keys[rule.match_on or file.match_on].append((key, phrase.lower()))
+            if rule.except_phrases:
+                self.exceptions.add(rule.id, list(nlp.pipe(p.lower() for p in rule.except_phrases)))
             for number, pattern in enumerate(rule.patterns, start=1):
                 key = f"{rule.id}\x1fpattern {number}"
                 self.keys[key] = (file, rule, f"pattern {number}")
@@ -242,10 +255,18 @@ class CompiledRules:
         """Every phrase or pattern found in `doc`, in router order, fired or not."""
         words = message_words(doc)
         raw = [*self.matchers["lemma"](doc), *self.matchers["lower"](doc), *self.patterns(doc)]
+        harmless: dict[str, list[tuple[int, int]]] = {}
+        for rule_id, start, end in self.exceptions(doc):
+            harmless.setdefault(self.nlp.vocab.strings[rule_id], []).append((start, end))
         matches = []
         for match_id, start, end in sorted(raw, key=lambda m: (m[1], m[2])):
             file, rule, phrase = self.keys[self.nlp.vocab.strings[match_id]]
-            fired, why = _conditions(file, rule, doc, start, words, intent)
+            if any(s <= start and end <= e for s, e in harmless.get(rule.id, [])):
+                fired, why = False, "blocked: a harmless use (except_phrases)"
+            elif _negated(file, doc, start):
+                fired, why = False, f"blocked: negated ({doc[max(start - 2, 0) : start].text!r})"
+            else:
+                fired, why = _conditions(file, rule, doc, start, words, intent)
             matches.append(
                 Match(
                     file.decision, rule.id, rule.category, phrase, doc[start:end].text, fired, why
@@ -290,12 +311,33 @@ def _conditions(
     return True, why
 
 
-def is_general_question(file: RuleFile, sentence: Any) -> bool:
-    """A sentence that starts with a question word and has no word saying it happens to someone."""
-    tokens = [t.lower_ for t in sentence if not t.is_punct]
-    if not tokens or tokens[0] not in file.words(["@question_starts"]):
+def _negated(file: RuleFile, doc: Any, start: int) -> bool:
+    """One of the file's `negations` at most two words before the match, no punctuation between."""
+    if not file.negations:
         return False
-    return not set(tokens) & file.words(["@personal_or_now"])
+    for token in reversed(doc[max(start - 2, 0) : start]):
+        if token.is_punct:
+            return False
+        if token.lower_ in file.negations:
+            return True
+    return False
+
+
+def is_general_question(file: RuleFile, sentence: Any) -> bool:
+    """A sentence that starts with a question word and has no word saying it happens to someone,
+    or one about people in general (`@in_general`) with no word saying it happens to the writer
+    or someone close now (`@happening_to_writer`)."""
+    tokens = {t.lower_ for t in sentence if not t.is_punct}
+    first = next((t.lower_ for t in sentence if not t.is_punct), None)
+    if first in file.words(["@question_starts"]) and not tokens & file.words(["@personal_or_now"]):
+        return True
+    lists = file.word_lists
+    return bool(
+        "in_general" in lists
+        and "happening_to_writer" in lists
+        and tokens & file.words(["@in_general"])
+        and not tokens & file.words(["@happening_to_writer"])
+    )
 
 
 def fired(matches: list[Match]) -> dict[str, Match]:

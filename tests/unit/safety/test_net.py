@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from bot.safety.net import SafetyNet, cross_validate, make_model, net_examples, training_set
+from bot.safety.net import (
+    SafetyNet,
+    crisis_examples,
+    cross_validate,
+    make_model,
+    net_examples,
+    training_set,
+)
 
 NET_DIR = Settings().safety_dir / "net"
 
@@ -18,7 +25,7 @@ def test_the_copied_data_has_its_three_labels_and_no_duplicates() -> None:
         label: sum(1 for _, got in pairs if got == label)
         for label in ("emergency", "crisis", "not_urgent")
     }
-    assert counts == {"emergency": 406, "crisis": 162, "not_urgent": 649}
+    assert counts == {"emergency": 656, "crisis": 362, "not_urgent": 1049}
     texts, labels, origins = training_set(
         NET_DIR, [("what is botox", "what_is_botox"), ("i want to die", "crisis")]
     )
@@ -52,3 +59,15 @@ def test_the_net_survives_a_save_and_load(tmp_path: Path) -> None:
     assert SafetyNet.load(tmp_path / "net.pickle").score("i cant breathe") == pytest.approx(
         net.score("i cant breathe")
     )
+
+
+def test_the_kind_model_learns_crisis_from_emergency_on_urgent_messages_only() -> None:
+    texts = ["i want to die", "i cant breathe", "what is botox", "no point living"] * 3
+    labels = [1, 1, 0, 1] * 3
+    origins = ["net:crisis", "nlu:emergency", "nlu:what_is_botox", "nlu:crisis"] * 3
+    kind_texts, kinds = crisis_examples(texts, labels, origins)
+    assert "what is botox" not in kind_texts and kinds[:3] == [1, 0, 1]
+    report = cross_validate(texts, labels, origins, 0.9, 0.3, folds=2)
+    kind_model = make_model().fit(kind_texts, kinds)
+    net = SafetyNet(make_model().fit(texts, labels), 0.3, report, kind_model)
+    assert net.kind("i want to die") == "crisis" and net.kind("i cant breathe") == "emergency"

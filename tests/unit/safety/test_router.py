@@ -67,6 +67,13 @@ def test_the_net_marks_its_decision_for_review() -> None:
     assert decision.as_output() == {"decision": "urgent_unconfirmed", "by": "net", "score": 0.8}
 
 
+def test_a_net_alarm_its_second_model_calls_a_crisis_gets_the_crisis_reply() -> None:
+    decision = route([], "cost", net_score=0.8, net_threshold=0.5, net_kind="crisis")
+    assert (decision.intent, decision.decision, decision.by) == ("emergency", "crisis", "net")
+    below = route([], "cost", net_score=0.4, net_threshold=0.5, net_kind="crisis")
+    assert below.decision == "classifier"
+
+
 @pytest.mark.parametrize("intent", ["emergency", "crisis"])
 def test_an_unconfirmed_classifier_alarm_gets_the_refusal(intent: str) -> None:
     decision = route([], intent, net_score=0.1, net_threshold=0.5)
