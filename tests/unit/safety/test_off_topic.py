@@ -43,10 +43,10 @@ def detector(spacy_pipeline: Any) -> OffTopicDetector:
         ("side effects of botox for excessive sweating", "other_botox_uses"),
         ("how often do you need botox injections for an overactive bladder", "other_botox_uses"),
         ("does botox help with teeth grinding", "other_botox_uses"),
-        ("is botox any good for cluster headaches", "other_headaches"),
         ("how do you treat a tension headache", "other_headaches"),
+        ("what causes cluster headaches", "other_headaches"),
         ("what are the side effects of topiramate", "other_migraine_treatments"),
-        ("how much do aimovig pens cost without insurance", "other_migraine_treatments"),
+        ("what are the side effects of propranolol", "other_migraine_treatments"),
         ("is magnesium good for preventing migraines", "other_migraine_treatments"),
         ("what foods trigger migraines", "triggers_and_diet"),
         ("can the weather give you migraines", "triggers_and_diet"),
@@ -66,6 +66,10 @@ def test_each_subject_is_found(detector: OffTopicDetector, text: str, subject: s
         ("can I do yoga the evening after my injections", "procedure"),
         ("can overusing triptans make migraines chronic", "chronic_migraine"),
         ("I get tension headaches as well as chronic migraine, can I have it", "eligibility"),
+        # Entries answer these (issue 11): Botox for other headaches, CGRP medicines, gepants.
+        ("is botox any good for cluster headaches", "other_headache_types"),
+        ("what is atogepant", "gepants_what"),
+        ("aimovig vs ajovy", "cgrp_antibodies_what"),
         ("is it the same toxin that causes botulism food poisoning", "what_is_in_botox"),
         # The entry's answer covers the subject.
         ("isn't botox the wrinkle stuff? what actually is it", "same_as_cosmetic"),
