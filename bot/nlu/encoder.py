@@ -31,7 +31,7 @@ from bot.nlu.minilm import SentenceEncoder
 
 logger = logging.getLogger(__name__)
 
-_LOADED: dict[tuple[str, int], SentenceEncoder] = {}
+_LOADED: dict[tuple[str, int, int], SentenceEncoder] = {}
 
 
 def _absolute(directory: Path) -> Path:
@@ -39,15 +39,17 @@ def _absolute(directory: Path) -> Path:
     return directory if directory.is_absolute() else ROOT / directory
 
 
-def load_encoder(directory: Path, max_length: int = 256) -> SentenceEncoder:
+def load_encoder(directory: Path, max_length: int = 256, threads: int = 1) -> SentenceEncoder:
     """The encoder of `directory` (`faqbot build-encoder`), its files checked
     (bot/nlu/encoder_files.py), loaded once per process: the embeddings in numpy from the
-    memory-mapped weights, the layers in onnxruntime (8-bit weights)."""
+    word embeddings file, the layers in onnxruntime (8-bit weights) on `threads` threads."""
     directory = _absolute(directory)
-    key = (str(directory.resolve()), max_length)
+    key = (str(directory.resolve()), max_length, threads)
     if key not in _LOADED:
         graph = encoder_files.verify_built(directory)
-        _LOADED[key] = SentenceEncoder.from_directory(directory, max_length, onnx_file=graph)
+        _LOADED[key] = SentenceEncoder.from_directory(
+            directory, max_length, onnx_file=graph, threads=threads
+        )
     return _LOADED[key]
 
 
@@ -66,6 +68,9 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
             "model": "var/encoder/all-MiniLM-L6-v2",
             "scale": 3.0,
             "max_length": 256,
+            # training only: the examples in batches on this many threads (the same vectors)
+            "training_batch_size": 32,
+            "training_threads": 2,
         }
 
     def __init__(self, config: dict[str, Any], name: str) -> None:
@@ -98,11 +103,20 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
         except OSError:
             return None
 
-    def _featurize(self, messages: list[Message]) -> None:
+    def _featurize(self, messages: list[Message], training: bool = False) -> None:
         messages = [m for m in messages if m.get(TEXT)]
         if not messages:
             return
-        vectors = self.encoder.encode([normalised_text(m) for m in messages])
+        texts = [normalised_text(m) for m in messages]
+        if training:
+            encoder = load_encoder(
+                Path(self._config["model"]),
+                int(self._config["max_length"]),
+                int(self._config["training_threads"]),
+            )
+            vectors = encoder.encode(texts, int(self._config["training_batch_size"]))
+        else:
+            vectors = self.encoder.encode(texts)
         vectors *= np.float32(self.scale)
         for message, vector in zip(messages, vectors, strict=True):
             message.add_features(
@@ -110,7 +124,7 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
             )
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        self._featurize(training_data.training_examples)
+        self._featurize(training_data.training_examples, training=True)
         return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:

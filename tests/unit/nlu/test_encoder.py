@@ -116,6 +116,12 @@ def test_paraphrases_are_closer_than_an_unrelated_question(encoder: SentenceEnco
     assert cost @ price > price @ driving + 0.2
 
 
+def test_batches_give_the_vectors_one_at_a_time_gives(encoder: SentenceEncoder) -> None:
+    texts = ["hi", "does it hurt", "how many injections do they give you at each session", "cost"]
+    one_by_one = encoder.encode(texts)
+    assert np.allclose(encoder.encode(texts, batch_size=3), one_by_one, atol=1e-5)
+
+
 def test_the_onnx_layers_match_the_numpy_reference(encoder: SentenceEncoder) -> None:
     texts = ["does it hurt", "My GP mentioned Botox for chronic migraine. What is it, exactly?"]
     reference = SentenceEncoder.from_directory(DIRECTORY)  # float32 numpy layers
