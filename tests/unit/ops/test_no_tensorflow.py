@@ -74,7 +74,12 @@ GUARDED = textwrap.dedent(
             raise SystemExit("a placeholder was usable")
         except TensorFlowBlocked as blocked:
             assert "DIETClassifier" in str(blocked), blocked
-    import bot.nlu.components, bot.nlu.faq
+    import bot.nlu.components, bot.nlu.faq, bot.nlu.encoder
+    from bot.config import Settings
+    vector = bot.nlu.encoder.load_encoder(Settings().encoder_dir).encode(["does it hurt"])
+    assert vector.shape == (1, 384)
+    import sys
+    assert "torch" not in sys.modules and "onnx" not in sys.modules  # onnxruntime alone
     assert tensorflow_modules() == [], tensorflow_modules()
     print("guarded")
     """
