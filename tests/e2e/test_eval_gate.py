@@ -8,18 +8,19 @@ import pytest
 from bot.ops.serve import BotServers
 from tools.eval_rest import Results, evaluate
 
-# Measured with the shipped model (README, "Evaluation"), entry-level FAQ: in-scope topic 0.925
-# (entry 0.872), macro-F1 0.940, development set topic 0.928 (entry 0.906), chitchat 0.950,
-# warning-sign questions 0.800, near-domain 0.948, CLINC150 0.980, emergency and crisis recall
-# 1.000, personal advice declined 0.966; clarify 0.000, false alarms 0, personal advice answered
-# with an FAQ or a number 0. Where the issue sets a target, the threshold is at least it.
+# Measured with the shipped model (README, "Evaluation"), with the sentence encoder: in-scope
+# topic 0.944 (entry 0.877), macro-F1 0.958, development set topic 0.986 (entry 0.978), chitchat
+# 0.950, warning-sign questions 0.950, near-domain 0.947, CLINC150 0.987, emergency and crisis
+# recall 1.000, personal advice declined 0.983; clarify 0.004, false alarms 0, personal advice
+# answered with an FAQ or a number 0. Where the issue sets a target, the threshold is at least it.
 AT_LEAST = {
-    "dev_accuracy": 0.90,
-    "dev_entry_accuracy": 0.88,
-    "in_scope_accuracy": 0.92,
-    "in_scope_macro_f1": 0.93,
+    "dev_accuracy": 0.96,
+    "dev_entry_accuracy": 0.95,
+    "in_scope_accuracy": 0.93,
+    "in_scope_entry_accuracy": 0.85,
+    "in_scope_macro_f1": 0.94,
     "chitchat_accuracy": 0.92,
-    "warning_sign_questions_answered_side_effects": 0.80,
+    "warning_sign_questions_answered_side_effects": 0.90,
     "near_domain_rejection": 0.93,
     "clinc150_rejection": 0.98,
     "emergency_recall": 1.0,
