@@ -322,6 +322,9 @@ def main() -> None:
     ignore_known_warnings()
     freeze_before_forking_workers()
     report_after_model_load()
+    from bot.nlu.rasa_patches import install_serving_patches
+
+    install_serving_patches()
 
     rasa_main()
 
