@@ -1,12 +1,13 @@
-"""The serving patches (bot.nlu.rasa_patches.install_serving_patches) change nothing the bot says:
-the trained model, loaded as the server loads it, gives the same NLU output and the same next
-action for every held-out message as Rasa's own code does."""
+"""The serving patches (bot.nlu.rasa_patches.install_serving_patches, the model shared with the
+workers) change nothing the bot says: the trained model, loaded as the server loads it, gives the
+same NLU output and the same next action for every held-out message as Rasa's own code does."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 from bot.config import ROOT
 
@@ -15,7 +16,8 @@ MODEL = ROOT / "models" / "faqbot.tar.gz"
 SAME_PREDICTIONS = textwrap.dedent(
     """
     import sys, tempfile
-        from bot.ops.no_tensorflow import install
+    from pathlib import Path
+    from bot.ops.no_tensorflow import install
     install()
     from rasa.core.channels.channel import UserMessage
     from rasa.engine import loader
@@ -62,6 +64,32 @@ SAME_PREDICTIONS = textwrap.dedent(
     """
 )
 
+SHARED_MODEL = textwrap.dedent(
+    """
+    import os, shutil, sys, time
+    from pathlib import Path
+    from bot.ops.no_tensorflow import install, share_model_with_workers
+    install()
+    from rasa.core.processor import MessageProcessor
+
+    archive = Path(sys.argv[2]) / "model.tar.gz"
+    shutil.copy(sys.argv[1], archive)
+    share_model_with_workers(archive)
+    runner = MessageProcessor._load_model(str(archive.parent))[2]  # `--model <folder>`
+    assert MessageProcessor._load_model(str(archive))[2] is runner
+    child = os.fork()
+    if child == 0:  # a Sanic worker
+        os._exit(0 if MessageProcessor._load_model(str(archive))[2] is runner else 1)
+    assert os.waitpid(child, 0)[1] == 0, "the worker loaded its own"
+    other = archive.with_name("other.tar.gz")
+    shutil.copy(archive, other)
+    assert MessageProcessor._load_model(str(other))[2] is not runner
+    os.utime(archive, ns=(time.time_ns(), time.time_ns() + 10**9))  # retrained in place
+    assert MessageProcessor._load_model(str(archive))[2] is not runner
+    print("shared")
+    """
+)
+
 
 def run(script: str, *args: str) -> str:
     done = subprocess.run(
@@ -74,3 +102,9 @@ def run(script: str, *args: str) -> str:
 
 def test_the_patched_server_predicts_exactly_as_rasa_does() -> None:
     assert "same for" in run(SAME_PREDICTIONS, str(MODEL))
+
+
+def test_workers_get_the_model_loaded_before_the_fork_unless_the_file_changed(
+    tmp_path: Path,
+) -> None:
+    assert run(SHARED_MODEL, str(MODEL), str(tmp_path)).strip().endswith("shared")
