@@ -22,10 +22,14 @@ a model (bot.ops.no_tensorflow, in the servers); the others are applied as compo
   times a message (the FAQ entry selector and the safety net, words and characters each), a
   quarter of each transform. `remember_tfidf_idf` computes `idf_` once per fitted matrix.
 - At start-up the Rasa server loaded our spaCy pipeline twice, for the NLU and for the channels'
-  urgent replies (bot.safety.fallback): `share_spacy_models` loads each pipeline once."""
+  urgent replies (bot.safety.fallback): `share_spacy_models` loads each pipeline once.
+- Rasa opens a new HTTP session, so a new TCP connection, for every call to the action server:
+  0.3 ms of the Rasa server's CPU and 0.15 ms of the action server's per call.
+  `keep_endpoint_connections` keeps one session per endpoint and event loop."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 from typing import Any
@@ -219,9 +223,62 @@ def share_spacy_models() -> None:
     SpacyNLP.load_model = staticmethod(load_model)
 
 
+# Seconds a kept connection may stay idle before it is closed: less than the 5 s after which the
+# action server (Sanic) closes one, so a request is never sent on a connection being closed.
+KEEPALIVE_SECONDS = 2.0
+
+
+class _KeptSession:
+    """What `async with endpoint.session() as session` gets: the endpoint's kept session, left
+    open at the end of the block."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    async def __aenter__(self) -> Any:
+        return self.session
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+
+def keep_endpoint_connections() -> None:
+    """Makes EndpointConfig.session hand out one session per endpoint and event loop (each Sanic
+    worker has its own loop), made as Rasa makes it (headers, authentication, timeout) with
+    connections kept for KEEPALIVE_SECONDS between requests (idempotent)."""
+    import aiohttp
+    from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
+    from rasa.utils.endpoints import EndpointConfig
+
+    if getattr(EndpointConfig.session, "kept", False):
+        return
+
+    def session(self: EndpointConfig) -> Any:
+        loop = asyncio.get_running_loop()
+        kept = getattr(self, "_kept_session", None)
+        if kept is None or kept[0] is not loop or kept[1].closed:
+            auth = (
+                aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+                if self.basic_auth
+                else None
+            )
+            made = aiohttp.ClientSession(
+                headers=self.headers,
+                auth=auth,
+                timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+                connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS),
+            )
+            kept = self._kept_session = (loop, made)
+        return _KeptSession(kept[1])
+
+    session.kept = True  # type: ignore[attr-defined]
+    EndpointConfig.session = session
+
+
 def install_serving_patches() -> None:
     """The patches a serving Rasa process needs before it loads its model."""
     run_prediction_graph_sequentially()
     log_each_interpolation_error_once()
     remember_tfidf_idf()
     share_spacy_models()
+    keep_endpoint_connections()
