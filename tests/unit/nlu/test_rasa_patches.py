@@ -20,6 +20,7 @@ from bot.nlu.rasa_patches import (
     log_each_interpolation_error_once,
     remember_tfidf_idf,
     share_spacy_models,
+    transform_feature_unions_in_turn,
 )
 
 GOOD: dict[str, Any] = {"events": [], "responses": [{"text": "hi", "topic": "greet"}]}
@@ -130,3 +131,21 @@ def test_a_spacy_pipeline_is_loaded_once_by_whichever_path_names_it() -> None:
     again = SpacyNLP.load_model(str(directory.relative_to(ROOT)))
     assert again.model is first.model
     assert again.model_name == str(directory.relative_to(ROOT))
+
+
+def test_feature_unions_give_the_same_matrix_without_joblib() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_union
+
+    texts = ["does botox hurt", "how much does botox cost", "what is chronic migraine"]
+    union = make_union(
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+    ).fit(texts)
+    expected = union.transform(texts)
+    transform_feature_unions_in_turn()
+    transform_feature_unions_in_turn()  # idempotent
+    found = union.transform(texts)
+    assert (found != expected).nnz == 0
+    assert np.array_equal(found.indices, expected.indices)
+    assert np.array_equal(found.indptr, expected.indptr)
