@@ -348,11 +348,16 @@ def main() -> None:
     if sys.argv[1:3] == ["run", "actions"]:
         run_action_server(sys.argv[3:])
         return
-    # skops.io looks up the module of every numpy and scipy ufunc in sys.modules when imported:
-    # 0.4 s now, 2 s once Rasa's imports have filled sys.modules.
-    import skops.io  # noqa: F401
+    # The model check reads the whole archive, mostly in zlib, which lets other threads run: it
+    # runs while skops.io is imported. skops.io looks up the module of every numpy and scipy ufunc
+    # in sys.modules when imported: 0.4 s now, 2 s once Rasa's imports have filled sys.modules.
+    from concurrent.futures import ThreadPoolExecutor
 
-    problem = check_model(sys.argv[1:])
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        checked = pool.submit(check_model, sys.argv[1:])
+        import skops.io  # noqa: F401
+
+        problem = checked.result()
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         sys.exit(2)
