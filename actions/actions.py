@@ -6,13 +6,12 @@ from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
 from bot.content.answers import FAQ_ENTRY_ENTITY, Reply, disclaimer_from_domain
 from bot.content.fallback import selector_ranking
-from bot.content.knowledge import FAQ_INTENT, entry_topics
-from bot.content.service import answer_entry, choose, clarify, engine_for
+from bot.content.knowledge import FAQ_INTENT
+from bot.content.service import answer_entry, choose, clarify, engine_for, stored_knowledge
 from bot.insights.feedback import VOTE_ENTITY, store_vote, thanks
 from bot.safety.replies import compose, load_templates
 
@@ -95,12 +94,10 @@ class ActionRecordFeedback(Action):
     ) -> list[dict[str, Any]]:
         vote = str(next(tracker.get_latest_entity_values(VOTE_ENTITY), "") or "")
         entry = str(next(tracker.get_latest_entity_values(FAQ_ENTRY_ENTITY), "") or "")
-        engine = engine_for(Settings.from_env().database_url)
-        try:
-            topics = entry_topics(engine)
-        except SQLAlchemyError:
-            topics = {}
-        store_vote(engine, tracker.sender_id, vote, entry, tracker.events, topics)
+        url = Settings.from_env().database_url
+        stored = stored_knowledge(url)
+        topics = stored.topics() if stored else {}
+        store_vote(engine_for(url), tracker.sender_id, vote, entry, tracker.events, topics)
         reply = thanks(vote)
         dispatcher.utter_message(text=reply.text, topic=reply.topic)
         return []

@@ -96,6 +96,15 @@ class EntryRow(Base):
     )
 
 
+class KnowledgeVersionRow(Base):
+    """One row: a digest of the knowledge base as last loaded. The action server keeps the
+    knowledge base in memory and reads it again only when this changes (bot.content.service)."""
+
+    __tablename__ = "kb_version"
+
+    version = sa.Column(sa.String(64), primary_key=True)
+
+
 def create_db_engine(url: str) -> Engine:
     """An engine for `url`; a SQLite file's folder is created so a fresh checkout just works."""
     parsed = make_url(url)

@@ -539,7 +539,7 @@ COST_CENTRES = [
     ("  custom action: call the action server", "run (rasa/core/actions/action.py"),
     ("    JSON-schema check of its answer", "_validate_action_result (rasa/core/actions/action.py"),
     ("action server: run an action", "run (rasa_sdk/executor.py"),
-    ("  read the knowledge base (SQLAlchemy)", "fetch_topic (bot/content/knowledge.py"),
+    ("  the knowledge base (version check, reads)", "current (bot/content/service.py"),
     ("logging", "callHandlers (logging/__init__.py"),
 ]
 # A leaf frame here means the event loop was waiting for work: an idle sample.

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
+import functools
 import json
 import logging
-from collections.abc import Awaitable, Callable
+import multiprocessing
+import os
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 from rasa.core.channels.channel import OutputChannel
@@ -21,6 +26,74 @@ T = TypeVar("T")
 
 # A person waiting on a chat should hear back within 3 s, even if a part behind Rasa is slow.
 REPLY_DEADLINE_SECONDS = 2.5
+
+
+# The most Sanic workers whose load is shared (SANIC_WORKERS beyond this are not balanced).
+MAX_WORKERS = 64
+# Per worker: its pid and how many requests it is handling. In shared memory made when this module
+# is imported, before Sanic forks the workers: each worker writes its own slot, reads the others.
+_LOAD = multiprocessing.RawArray(ctypes.c_long, 2 * MAX_WORKERS)
+_CLAIM = multiprocessing.Lock()
+_slot: list[int] = []  # this process's slot, once claimed
+
+
+def _my_slot() -> int | None:
+    if not _slot:
+        with _CLAIM:
+            pids = _LOAD[0::2]
+            free = [i for i, pid in enumerate(pids) if pid == 0 or not _alive(pid)]
+            if not free:
+                return None
+            _LOAD[2 * free[0]], _LOAD[2 * free[0] + 1] = os.getpid(), 0
+            _slot.append(free[0])
+    return _slot[0]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+@contextlib.contextmanager
+def spreading_connections(request: Request) -> Iterator[None]:
+    """Counts the request as in hand while the block runs; at its end, closes the client's
+    kept-alive connection when this worker has more requests in hand than another by two or more.
+
+    The Sanic workers share one listening socket, and whichever is woken first accepts every
+    pending connection: a client opening 16 connections at once had 12 to 16 of them on one
+    worker while the other idled, for as long as it kept them (half the throughput, twice the
+    latency). A closed connection is opened again by its client and lands on either worker; on
+    the busier one it is closed again after one request, until the load is even."""
+    slot = _my_slot()
+    if slot is None:
+        yield
+        return
+    _LOAD[2 * slot + 1] += 1
+    try:
+        yield
+    finally:
+        _LOAD[2 * slot + 1] -= 1
+        mine = _LOAD[2 * slot + 1]
+        others = [
+            _LOAD[2 * i + 1]
+            for i, pid in enumerate(_LOAD[0::2])
+            if pid and i != slot and _alive(pid)
+        ]
+        if len(others) < _workers() - 1:  # a worker that has not had a request yet
+            others.append(0)
+        if others and mine > min(others) + 1 and request.stream is not None:
+            request.stream.keep_alive = False
+
+
+@functools.lru_cache(maxsize=1)
+def _workers() -> int:
+    """How many Sanic workers this Rasa server has (SANIC_WORKERS, as Rasa reads it)."""
+    return Settings.from_env().sanic_workers or 1
 
 
 def message_topic(message: dict[str, Any]) -> str | None:

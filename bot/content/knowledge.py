@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import sqlalchemy as sa
 import yaml
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import selectinload
@@ -13,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from bot.db import (
     EntryRow,
     EntrySourceRow,
+    KnowledgeVersionRow,
     RelatedEntryRow,
     RelatedTopicRow,
     SourceRow,
@@ -121,6 +126,23 @@ class TopicAnswer:
     related: tuple[RelatedTopic, ...]
 
 
+@dataclass(frozen=True)
+class StoredKnowledge:
+    """Every FAQ entry as stored, by id, and the version stored with them (None for a knowledge
+    base loaded before versions were stored)."""
+
+    version: str | None
+    entries: Mapping[str, EntryAnswer]
+
+    def questions(self) -> dict[str, str]:
+        """Each entry's question by id (the titles of "Did you mean" buttons)."""
+        return {entry.id: entry.question for entry in self.entries.values()}
+
+    def topics(self) -> dict[str, str]:
+        """Each entry's topic by id."""
+        return {entry.id: entry.topic for entry in self.entries.values()}
+
+
 class KnowledgeError(ValueError):
     """The knowledge files cannot be read as a knowledge base."""
 
@@ -227,11 +249,19 @@ def validate_entries(kb: KnowledgeBase, nlu_example_counts: Mapping[str, int]) -
     return problems
 
 
+def knowledge_version(kb: KnowledgeBase) -> str:
+    """A digest of everything in `kb`: stored with it, so that readers can tell an edit."""
+    text = json.dumps(dataclasses.asdict(kb), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def load_into_db(kb: KnowledgeBase, engine: Engine) -> None:
-    """Makes the database hold exactly `kb`; running it twice changes nothing."""
+    """Makes the database hold exactly `kb`, with its version; running it twice changes
+    nothing."""
     create_schema(engine)
     with session_scope(engine) as session:
         for table in (
+            KnowledgeVersionRow,
             RelatedEntryRow,
             EntrySourceRow,
             EntryRow,
@@ -270,6 +300,7 @@ def load_into_db(kb: KnowledgeBase, engine: Engine) -> None:
                 RelatedEntryRow(entry_id=entry.id, related_id=related, position=position)
                 for position, related in enumerate(entry.related)
             )
+        session.add(KnowledgeVersionRow(version=knowledge_version(kb)))
 
 
 def load_knowledge(database_url: str, directory: Path) -> None:
@@ -309,43 +340,51 @@ def fetch_topic(engine: Engine, topic_id: str) -> TopicAnswer | None:
         )
 
 
-def fetch_entry(engine: Engine, entry_id: str) -> EntryAnswer | None:
-    """The stored answer for the FAQ entry `entry_id`, or None when the database has none."""
-    with session_scope(engine) as session:
-        row = (
-            session.query(EntryRow)
-            .options(
-                selectinload(EntryRow.sources).joinedload(EntrySourceRow.source),
-                selectinload(EntryRow.related).joinedload(RelatedEntryRow.related),
+def stored_version(engine: Engine) -> str | None:
+    """The version stored with the knowledge base: one small query, for a reader to tell whether
+    what it read before is still current. None when no version is stored."""
+    with engine.connect() as connection:
+        version = connection.exec_driver_sql("SELECT version FROM kb_version").scalar()
+    return None if version is None else str(version)
+
+
+def read_stored(engine: Engine, version: str | None) -> StoredKnowledge:
+    """Every stored FAQ entry with its sources and related entries, in three queries; `version`:
+    the stored version read just before (a load committed in between is seen at the next check)."""
+    entries, cites = EntryRow.__table__, EntrySourceRow.__table__
+    sources, links = SourceRow.__table__, RelatedEntryRow.__table__
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(
+                entries.c.id, entries.c.topic_id, entries.c.question, entries.c.answer
+            ).order_by(entries.c.position)
+        ).all()
+        cited: dict[str, list[Source]] = {row.id: [] for row in rows}
+        for row in connection.execute(
+            sa.select(cites.c.entry_id, sources.c.id, sources.c.cite, sources.c.url)
+            .join(sources, cites.c.source_id == sources.c.id)
+            .order_by(cites.c.entry_id, cites.c.position)
+        ):
+            cited[row.entry_id].append(Source(id=row.id, cite=row.cite, url=row.url))
+        related: dict[str, list[str]] = {row.id: [] for row in rows}
+        for row in connection.execute(
+            sa.select(links.c.entry_id, links.c.related_id).order_by(
+                links.c.entry_id, links.c.position
             )
-            .filter(EntryRow.id == entry_id)
-            .one_or_none()
-        )
-        if row is None:
-            return None
-        return EntryAnswer(
-            id=row.id,
-            topic=row.topic_id,
-            question=row.question,
-            answer=row.answer,
-            sources=tuple(
-                Source(id=link.source.id, cite=link.source.cite, url=link.source.url)
-                for link in row.sources
-            ),
-            related=tuple(
-                RelatedEntry(id=link.related.id, question=link.related.question)
-                for link in row.related
-            ),
-        )
-
-
-def entry_questions(engine: Engine) -> dict[str, str]:
-    """Every stored entry's question by id (the titles of "Did you mean" buttons)."""
-    with session_scope(engine) as session:
-        return {row.id: row.question for row in session.query(EntryRow.id, EntryRow.question)}
-
-
-def entry_topics(engine: Engine) -> dict[str, str]:
-    """Every stored entry's topic by id."""
-    with session_scope(engine) as session:
-        return {row.id: row.topic_id for row in session.query(EntryRow.id, EntryRow.topic_id)}
+        ):
+            related[row.entry_id].append(row.related_id)
+    questions = {row.id: row.question for row in rows}
+    return StoredKnowledge(
+        version=version,
+        entries={
+            row.id: EntryAnswer(
+                id=row.id,
+                topic=row.topic_id,
+                question=row.question,
+                answer=row.answer,
+                sources=tuple(cited[row.id]),
+                related=tuple(RelatedEntry(id=i, question=questions[i]) for i in related[row.id]),
+            )
+            for row in rows
+        },
+    )

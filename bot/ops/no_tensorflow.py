@@ -189,9 +189,9 @@ def tensorflow_components(archive: Path) -> list[str]:
     return sorted(found)
 
 
-def check_model(rasa_args: Sequence[str]) -> str | None:
-    """Why `rasa <rasa_args>` must not start without TensorFlow, if it must not: `rasa run`
-    (not `run actions`) given a model with a TensorFlow component."""
+def served_archive(rasa_args: Sequence[str]) -> Path | None:
+    """The model archive `rasa <rasa_args>` serves, for `rasa run` (not `run actions`) with a
+    model."""
     args = list(rasa_args)
     if not args or args[0] != "run" or (len(args) > 1 and args[1] == "actions"):
         return None
@@ -199,58 +199,94 @@ def check_model(rasa_args: Sequence[str]) -> str | None:
     for flag in ("--model", "-m"):
         if flag in args and args.index(flag) + 1 < len(args):
             model = Path(args[args.index(flag) + 1])
-    archive = _model_archive(model)
+    return _model_archive(model)
+
+
+def check_model(rasa_args: Sequence[str]) -> str | None:
+    """Why `rasa <rasa_args>` must not start without TensorFlow, if it must not: `rasa run`
+    (not `run actions`) given a model with a TensorFlow component."""
+    archive = served_archive(rasa_args)
     if archive is None:
-        return None  # Rasa says itself that there is no model
+        return None  # not `rasa run`, or Rasa says itself that there is no model
     components = tensorflow_components(archive)
     if not components:
         return None
     return str(_blocked(f"The model {archive} uses {', '.join(components)}: it"))
 
 
-# What each worker would import (or read) on its own when it loads the model: imported once in
-# the main process before the fork instead, so the workers share it.
+# What each worker would import (or read) on its own and loading the model does not: imported once
+# in the main process before the fork instead, so the workers share it.
 PRELOAD = (
-    "spacy",
-    "sklearn.linear_model",
-    "sklearn.feature_extraction.text",
-    "skops.io",
     "symspellpy",
-    "rasa.nlu.utils.spacy_utils",
-    "rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer",
-    "rasa.nlu.classifiers.fallback_classifier",
-    "rasa.core.policies.rule_policy",
-    "bot.nlu.components",
-    "bot.nlu.faq",
-    "bot.nlu.encoder",
-    "onnxruntime",
     "bot.stores.tracker_store",
     "bot.stores.lock_store",
 )
 
 
-def preload_for_workers() -> None:
-    """Imports PRELOAD and reads the spelling corrector's English word list (bot.nlu.spelling).
-    Importing skops.io sets the root logger to WARNING: its level is put back, so the workers log
-    as Rasa configured them (the lock store's "Conversation locks in Redis" line, for one)."""
+def preload_for_workers(archive: Path | None) -> None:
+    """Loads the model `archive` (share_model_with_workers), imports PRELOAD and reads the
+    spelling corrector's English word list (bot.nlu.spelling)."""
     import importlib
-    import logging
 
-    level = logging.getLogger().level
+    if archive is not None:
+        share_model_with_workers(archive)
     for name in PRELOAD:
         importlib.import_module(name)
-    logging.getLogger().setLevel(level)
     from bot.nlu.spelling import english_words
 
     english_words()
 
 
-def freeze_before_forking_workers() -> None:
+def share_model_with_workers(archive: Path) -> None:
+    """Loads `archive` as Rasa does (MessageProcessor._load_model) and keeps it: a later load of
+    the same file, unchanged, in this process or in a worker forked from it, gets this one. Each
+    worker otherwise unpacked the archive and loaded every component itself (4 s each, side by
+    side on two cores); now they share the main process's, as they share its other memory."""
+    import rasa.engine.loader
+    from rasa.core.processor import MessageProcessor
+
+    load = rasa.engine.loader.load_predict_graph_runner
+    shared: dict[tuple[Any, ...], Any] = {}
+
+    def identity(archive: Path, *classes: type) -> tuple[Any, ...]:
+        status = archive.stat()
+        return (archive.resolve(), status.st_mtime_ns, status.st_size, *classes)
+
+    def load_predict_graph_runner(
+        storage_path: Path, model_archive_path: Path, *classes: type
+    ) -> Any:
+        key = identity(model_archive_path, *classes)
+        if key not in shared:
+            loaded = load(storage_path, model_archive_path, *classes)
+            if shared:  # only the model loaded before the fork is kept
+                return loaded
+            shared[key] = loaded
+        return shared[key]
+
+    rasa.engine.loader.load_predict_graph_runner = load_predict_graph_runner
+    MessageProcessor._load_model(str(archive))
+
+
+def return_freed_memory() -> None:
+    """Gives the memory freed after loading (the model's unpacking and parsing) back to the
+    system, where the C library allows it (glibc's malloc_trim): about 10 MB less resident in the
+    main process and in each worker forked from it."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    trim = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    if trim is not None:
+        trim(0)
+
+
+def freeze_before_forking_workers(archive: Path | None) -> None:
     """With SANIC_WORKERS > 1, Sanic forks the workers from the main process after Rasa's
     imports: they share its memory until they write to it. Python's garbage collector writes to
     every object it examines, so each worker soon had its own copy of everything. `gc.freeze()`
     just before the fork leaves the objects made so far out of collection: they stay shared.
-    Before that, what every worker would load anyway is loaded once (preload_for_workers)."""
+    Before that, the model and what every worker would load anyway is loaded once
+    (preload_for_workers)."""
     import gc
 
     import sanic.app
@@ -258,9 +294,10 @@ def freeze_before_forking_workers() -> None:
     serve_multiple = sanic.app.serve_multiple
 
     def freeze_then_serve_multiple(*args: Any, **kwargs: Any) -> Any:
-        preload_for_workers()
+        preload_for_workers(archive)
         gc.collect()
         gc.freeze()
+        return_freed_memory()
         return serve_multiple(*args, **kwargs)
 
     sanic.app.serve_multiple = freeze_then_serve_multiple
@@ -311,7 +348,16 @@ def main() -> None:
     if sys.argv[1:3] == ["run", "actions"]:
         run_action_server(sys.argv[3:])
         return
-    problem = check_model(sys.argv[1:])
+    # The model check reads the whole archive, mostly in zlib, which lets other threads run: it
+    # runs while skops.io is imported. skops.io looks up the module of every numpy and scipy ufunc
+    # in sys.modules when imported: 0.4 s now, 2 s once Rasa's imports have filled sys.modules.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        checked = pool.submit(check_model, sys.argv[1:])
+        import skops.io  # noqa: F401
+
+        problem = checked.result()
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         sys.exit(2)
@@ -322,8 +368,11 @@ def main() -> None:
     import sanic  # noqa: F401 (its import puts filters in front of ours: bot.ops.known_warnings)
 
     ignore_known_warnings()
-    freeze_before_forking_workers()
+    freeze_before_forking_workers(served_archive(sys.argv[1:]))
     report_after_model_load()
+    from bot.nlu.rasa_patches import install_serving_patches
+
+    install_serving_patches()
 
     rasa_main()
 

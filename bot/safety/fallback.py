@@ -23,10 +23,12 @@ URGENT = ("emergency", "crisis")  # the router's order
 
 @lru_cache(maxsize=1)
 def _rules() -> tuple[CompiledRules, ReplyFile, str]:
-    import spacy
+    """The rules on the NLU's own spaCy pipeline, loaded as Rasa loads it (in a serving process,
+    the very same one: bot.nlu.rasa_patches.share_spacy_models)."""
+    from rasa.nlu.utils.spacy_utils import SpacyNLP
 
     settings = Settings.from_env()
-    nlp: Any = spacy.load(settings.spacy_model_dir)
+    nlp: Any = SpacyNLP.load_model(str(settings.spacy_model_dir)).model
     rules = CompiledRules(load_rules(settings.safety_dir), nlp)
     return rules, load_templates(settings.safety_dir), settings.emergency_numbers
 

@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, Extra, validator
 
 from bot.content.answers import Reply
+from bot.safety.rules import SAFE_LOADER
 
 KINDS = ("emergency", "crisis", "urgent_unconfirmed", "personal_advice")
 PLACEHOLDER = "{emergency_numbers}"
@@ -48,7 +49,7 @@ class ReplyFile(BaseModel, extra=Extra.forbid):
 
 def load_templates(directory: Path) -> ReplyFile:
     path = directory / "replies.yml"
-    return ReplyFile.parse_obj(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return ReplyFile.parse_obj(yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER))
 
 
 def compose(kind: str, emergency_numbers: str, templates: ReplyFile) -> Reply:

@@ -45,6 +45,9 @@ DECISIONS = ("emergency", "crisis", "personal_advice", "out_of_scope")
 FILE_ORDER = {decision: number for number, decision in enumerate(DECISIONS)}
 QUESTION_WORD_LISTS = ("question_starts", "personal_or_now")
 ID = re.compile(r"^[a-z][a-z0-9_]*$")
+# PyYAML's safe loader in C (libyaml) where installed: the same documents, a tenth of the time
+# (reading the rule files took 0.1 s of the Rasa server's start-up).
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class Source(BaseModel, extra=Extra.forbid):
@@ -188,7 +191,8 @@ def load_rules(directory: Path) -> RuleBook:
     for name in RULE_FILES:
         path = directory / name
         try:
-            files.append(RuleFile.parse_obj(yaml.safe_load(path.read_text(encoding="utf-8"))))
+            document = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
+            files.append(RuleFile.parse_obj(document))
         except (OSError, yaml.YAMLError, ValueError) as error:
             raise RuleBookError(f"{path}: {error}") from error
     return RuleBook._checked(files)

@@ -83,6 +83,12 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         )
         self._create_table(url)
         self.sessionmaker = sessionmaker(bind=self.engine)
+        # Built once (SQLAlchemy only caches their compiled form): the sender is a parameter.
+        table = self.SQLEvent.__table__
+        session = self._session_conditions(sa.bindparam("sender_id"))
+        self._select_session = sa.select(table.c.data).where(*session).order_by(table.c.id)
+        self._count_session = sa.select(sa.func.count()).select_from(table).where(*session)
+        self._insert = table.insert()
         cache_event_types()  # loading a conversation resolves each event's class
         # Rasa's SQLTrackerStore.__init__ is replaced whole: its loop waiting for the database
         # logs the driver's multi-line error as a warning and has no pre-ping.
@@ -118,7 +124,7 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         for event in super()._additional_events(session, tracker):
             yield RedactedEvent(event.type_name, redact_event(event.as_dict()))
 
-    def _session_conditions(self, sender_id: str) -> list[Any]:
+    def _session_conditions(self, sender_id: Any) -> list[Any]:
         """The rows of the conversation's latest session: Rasa's `_event_query` in SQL Core."""
         table = self.SQLEvent.__table__
         session_start = (
@@ -134,10 +140,10 @@ class UrlSQLTrackerStore(SQLTrackerStore):
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The conversation's latest session, as Rasa's `retrieve` returns it."""
-        table = self.SQLEvent.__table__
-        query = sa.select(table.c.data).where(*self._session_conditions(sender_id))
         with self.engine.connect() as connection:
-            rows = connection.execute(query.order_by(table.c.id)).scalars().all()
+            rows = (
+                connection.execute(self._select_session, {"sender_id": sender_id}).scalars().all()
+            )
         if not self.domain or not rows:
             return None
         tracker = DialogueStateTracker.from_dict(
@@ -162,20 +168,15 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         """Stores the tracker's events that are not stored yet, redacted; the rows are those
         Rasa's `save` writes."""
         await self.stream_events(tracker)
-        table = self.SQLEvent.__table__
         stored: int | None = getattr(tracker, STORED_ROWS, None)
         with self.engine.begin() as connection:
             if stored is None:
-                count = sa.select(sa.func.count()).select_from(table)
-                stored = int(
-                    connection.execute(
-                        count.where(*self._session_conditions(tracker.sender_id))
-                    ).scalar_one()
-                )
+                sender = {"sender_id": tracker.sender_id}
+                stored = int(connection.execute(self._count_session, sender).scalar_one())
             new = itertools.islice(tracker.events, stored, len(tracker.events))
             rows = [_row(tracker.sender_id, event) for event in new]
             if rows:
-                connection.execute(table.insert(), rows)
+                connection.execute(self._insert, rows)
         setattr(tracker, STORED_ROWS, stored + len(rows))
         logger.debug("Tracker with sender_id '%s' stored to database", tracker.sender_id)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
-from bot.content.knowledge import KnowledgeBase, fetch_entry, load_into_db
+from bot.content.knowledge import KnowledgeBase, load_into_db, read_stored, stored_version
 from bot.db import EntryRow, session_scope
 from tests.support import with_entry
 
@@ -14,10 +14,15 @@ def test_entries_load_twice_as_one_copy_and_read_back(kb: KnowledgeBase, engine:
     load_into_db(with_entry(kb, "does_it_hurt", answer="Edited."), engine)
     with session_scope(engine) as session:
         assert session.query(EntryRow).count() == len(kb.entries)
-    stored = fetch_entry(engine, "does_it_hurt")
+    entries = read_stored(engine, stored_version(engine)).entries
+    assert list(entries) == [e.id for e in kb.entries]
+    stored = entries["does_it_hurt"]
     original = next(e for e in kb.entries if e.id == "does_it_hurt")
-    assert stored is not None and stored.answer == "Edited."
+    assert stored.answer == "Edited."
     assert stored.topic == "procedure"
     assert [s.id for s in stored.sources] == list(original.sources)
     assert [r.id for r in stored.related] == list(original.related)
-    assert fetch_entry(engine, "teleport") is None
+    assert stored.related[0].question == next(
+        e.question for e in kb.entries if e.id == original.related[0]
+    )
+    assert "teleport" not in entries

@@ -57,3 +57,14 @@ def test_the_refusal_still_says_to_get_urgent_help_and_offers_topics() -> None:
 def test_the_numbers_come_from_the_setting(kind: str) -> None:
     reply = compose(kind, "000 or 112", TEMPLATES)
     assert "000 or 112" in reply.text and "999, 911" not in reply.text
+
+
+def test_the_c_loader_reads_every_safety_file_as_the_python_one_does() -> None:
+    import yaml
+
+    from bot.config import Settings
+    from bot.safety.rules import SAFE_LOADER
+
+    for path in sorted(Settings().safety_dir.glob("*.yml")):
+        text = path.read_text(encoding="utf-8")
+        assert yaml.load(text, Loader=SAFE_LOADER) == yaml.safe_load(text), path.name

@@ -8,7 +8,7 @@ import pytest
 from rasa.core.lock_store import InMemoryLockStore
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.stores.lock_store import AtomicRedisLockStore, UrlLockStore
+from bot.stores.lock_store import RedisTicketLockStore, UrlLockStore
 
 
 def test_without_redis_the_lock_is_rasas_in_memory_one(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -30,7 +30,7 @@ def test_the_endpoints_url_comes_before_redis_url(
     monkeypatch.setenv("REDIS_URL", "redis://elsewhere:6379/0")
     with caplog.at_level(logging.INFO, logger="bot.stores.lock_store"):
         store = UrlLockStore(EndpointConfig(url="redis://:s3cret@127.0.0.1:6380/2"))
-    assert isinstance(store.store, AtomicRedisLockStore)
+    assert isinstance(store.store, RedisTicketLockStore)
     assert store.store.red.connection_pool.connection_kwargs["port"] == 6380
     assert "Conversation locks in Redis at redis://:***@127.0.0.1:6380/2" in caplog.text
     assert "s3cret" not in caplog.text
