@@ -20,6 +20,11 @@ conditions hold:
   `@happening_to_writer` ("my", "now", "just", ...) counts as a general question too, when the
   file has those two lists.
 
+Long ago: when a file has the word lists `long_ago` ("months", "years") and `happening_again`
+("since", "still", "now"), a match in a sentence that places it months or years back ("ago" or
+"last" with a `long_ago` word) and says nothing of it happening again does not fire ("two years
+ago I had a seizure, nothing since" still fires: "since").
+
 Negation: when a file lists `negations` ("no", "without"), a match right after one of them (at
 most two words before it, no punctuation between) does not fire ("no double vision").
 
@@ -269,6 +274,8 @@ class CompiledRules:
                 fired, why = False, "blocked: a harmless use (except_phrases)"
             elif _negated(file, doc, start):
                 fired, why = False, f"blocked: negated ({doc[max(start - 2, 0) : start].text!r})"
+            elif _long_ago(file, doc[start].sent):
+                fired, why = False, "blocked: months or years ago, nothing about now (long_ago)"
             else:
                 fired, why = _conditions(file, rule, doc, start, words, intent)
             matches.append(
@@ -325,6 +332,19 @@ def _negated(file: RuleFile, doc: Any, start: int) -> bool:
         if token.lower_ in file.negations:
             return True
     return False
+
+
+def _long_ago(file: RuleFile, sentence: Any) -> bool:
+    """The sentence places the symptom months or years back and says nothing of now."""
+    lists = file.word_lists
+    if "long_ago" not in lists or "happening_again" not in lists:
+        return False
+    tokens = {t.lower_ for t in sentence}
+    return bool(
+        tokens & {"ago", "last"}
+        and tokens & file.words(["@long_ago"])
+        and not tokens & file.words(["@happening_again"])
+    )
 
 
 def is_general_question(file: RuleFile, sentence: Any) -> bool:
