@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.config import ROOT
+from bot.config import ROOT, Settings
 from bot.ops import serve
 from bot.ops.serve import (
     Ports,
@@ -188,3 +188,18 @@ def test_both_servers_run_without_tensorflow() -> None:
         "bot.ops.no_tensorflow",
     ]
     assert action_server_command(5055)[1:5] == ["-m", "bot.ops.no_tensorflow", "run", "actions"]
+
+
+def test_the_process_environment_is_parsed_again_only_when_one_of_our_variables_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "sqlite:////tmp/first.db")
+    first = Settings.from_env()
+    assert first.database_url == "sqlite:////tmp/first.db"
+    monkeypatch.setenv("SOMETHING_ELSE_ENTIRELY", "x")
+    assert Settings.from_env() is first
+    monkeypatch.setenv("DATABASE_URL", "sqlite:////tmp/second.db")
+    assert Settings.from_env().database_url == "sqlite:////tmp/second.db"
+    monkeypatch.delenv("DATABASE_URL")
+    monkeypatch.setenv("database_url", "sqlite:////tmp/lower.db")  # names are case-insensitive
+    assert Settings.from_env().database_url == "sqlite:////tmp/lower.db"
