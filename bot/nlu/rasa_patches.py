@@ -232,7 +232,7 @@ def share_spacy_models() -> None:
     (or name), and hand out that one again (idempotent)."""
     from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 
-    if getattr(SpacyNLP.load_model, "shared", False):
+    if getattr(SpacyNLP.load_model, "one_per_process", False):
         return
     load = SpacyNLP.load_model
     loaded: dict[str, SpacyModel] = {}
@@ -244,7 +244,7 @@ def share_spacy_models() -> None:
             loaded[key] = load(spacy_model_name)
         return SpacyModel(model=loaded[key].model, model_name=spacy_model_name)
 
-    load_model.shared = True  # type: ignore[attr-defined]
+    load_model.one_per_process = True  # type: ignore[attr-defined]
     SpacyNLP.load_model = staticmethod(load_model)
 
 
