@@ -92,3 +92,33 @@ def test_in_a_guarded_process_rasa_and_our_components_import_without_tensorflow(
     )
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.strip() == "guarded"
+
+
+RELEASE_AFTER_FORKS = textwrap.dedent(
+    """
+    import os, weakref
+    from bot.ops import no_tensorflow
+
+    class Model: pass
+    model = Model()
+    alive = weakref.ref(model)
+    no_tensorflow._SHARED_MODEL["archive"] = model
+    del model
+    no_tensorflow.release_model_after_forks(2)
+    for number in (1, 2):
+        child = os.fork()
+        if child == 0:  # a worker keeps its copy
+            os._exit(0 if no_tensorflow._SHARED_MODEL.get("archive") is alive() else 1)
+        assert os.waitpid(child, 0)[1] == 0, "a worker lost the model"
+        print(number, "kept" if alive() is not None else "released")
+    """
+)
+
+
+def test_the_main_process_drops_the_model_once_every_worker_is_forked() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", RELEASE_AFTER_FORKS], cwd=ROOT, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split("\n")[:2] == ["1 kept", "2 released"]
