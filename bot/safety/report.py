@@ -17,6 +17,8 @@ def _conditions(file: RuleFile, rule: Rule) -> str:
     parts = []
     if rule.only_with:
         parts.append("only with: " + ", ".join(sorted(file.words(rule.only_with))))
+    if rule.also_with:
+        parts.append("and with: " + ", ".join(sorted(file.words(rule.also_with))))
     if rule.unless:
         parts.append("unless: " + ", ".join(sorted(file.words(rule.unless))))
     if rule.answered_by:
@@ -27,6 +29,8 @@ def _conditions(file: RuleFile, rule: Rule) -> str:
         parts.append(f"general questions: {rule.general_questions}")
     if file.negations:
         parts.append("not right after: " + ", ".join(file.negations))
+    if file.past_phrases or file.hypothetical_starts:
+        parts.append("not in a sentence about the past, a supposition or reading (long_ago)")
     parts.append(f"matched on: {rule.match_on or file.match_on}")
     return "; ".join(parts)
 

@@ -6,6 +6,8 @@ says `match_on: lower`) or one of its spaCy token `patterns` is in the message, 
 conditions hold:
 
 - `only_with`: at least one of these words (lemma or lower-case form) is in the message;
+- `also_with`: and at least one of these too (a second, independent condition: "pregnant" with a
+  headache word and a vision or swelling word);
 - `unless`: none of these words is in the message;
 - `answered_by`: the classifier's intent is not one of these (their answer covers the subject);
 - `except_phrases`: harmless uses of the words ("my boss will have a fit", "collapse into bed"):
@@ -21,9 +23,18 @@ conditions hold:
   file has those two lists.
 
 Long ago: when a file has the word lists `long_ago` ("months", "years") and `happening_again`
-("since", "still", "now"), a match in a sentence that places it months or years back ("ago" or
-"last" with a `long_ago` word) and says nothing of it happening again does not fire ("two years
-ago I had a seizure, nothing since" still fires: "since").
+("since", "still", "now"), a match in a sentence that places it in the past ("ago" or "last" with
+a `long_ago` word, a year such as 2019, or one of the file's `past_phrases`: "back in", "as a
+child") and says nothing of it happening again does not fire. A `happening_again` word right after
+"none", "not", "never", "nothing" or "no" does not count ("none since"); a `recent_units` word
+("days", "hours") before "ago" or after "last" / "past" does ("two years ago, and again 2 days
+ago" fires).
+
+Hypothetical or read about: a match in a sentence that starts with one of the file's
+`hypothetical_starts` ("if", "what if", "in case") and has a `hypothetical_words` word ("ever",
+"would", "got"), or has a `reading_words` word ("read", "leaflet"), does not fire when the sentence
+has no `happening_again` word and no number ("if I ever had trouble swallowing after my
+injections, what should I do?"; "if he can't breathe" still fires).
 
 Negation: when a file lists `negations` ("no", "without"), a match right after one of them (at
 most two words before it, no punctuation between) does not fire ("no double vision").
@@ -38,7 +49,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, Optional
 
@@ -73,6 +84,7 @@ class Rule(BaseModel, extra=Extra.forbid):
     phrases: list[str] = []
     patterns: list[list[dict[str, Any]]] = []
     only_with: list[str] = []
+    also_with: list[str] = []
     unless: list[str] = []
     answered_by: list[str] = []
     except_phrases: list[str] = []
@@ -95,7 +107,10 @@ class Rule(BaseModel, extra=Extra.forbid):
             raise ValueError("must not be empty")
         return value
 
-    @validator("phrases", "only_with", "unless", "must_match", "must_not_match", each_item=True)
+    @validator(
+        "phrases", "only_with", "also_with", "unless", "must_match", "must_not_match",
+        each_item=True,
+    )  # fmt: skip
     def _no_empty_strings(cls, value: str) -> str:  # noqa: N805
         if not value.strip():
             raise ValueError("empty string")
@@ -109,7 +124,7 @@ class Rule(BaseModel, extra=Extra.forbid):
             raise ValueError(f"phrases listed twice: {duplicates}")
         return value
 
-    @validator("only_with", "unless", each_item=True)
+    @validator("only_with", "also_with", "unless", each_item=True)
     def _single_words(cls, value: str) -> str:  # noqa: N805
         if " " in value.strip():
             raise ValueError(f"condition words are single words: {value!r}")
@@ -131,13 +146,15 @@ class RuleFile(BaseModel, extra=Extra.forbid):
     match_on: Literal["lemma", "lower"] = "lemma"
     word_lists: dict[str, list[str]] = {}
     negations: list[str] = []
+    past_phrases: list[str] = []
+    hypothetical_starts: list[str] = []
     safety_rules: list[Rule]  # not `rules`: Rasa reads data/ and would take them for its rules
 
     @root_validator(skip_on_failure=True)
     def _references_resolve(cls, values: dict[str, Any]) -> dict[str, Any]:  # noqa: N805
         lists = values["word_lists"]
         for rule in values["safety_rules"]:
-            for word in [*rule.only_with, *rule.unless]:
+            for word in [*rule.only_with, *rule.also_with, *rule.unless]:
                 if word.startswith("@") and word[1:] not in lists:
                     raise ValueError(f"rule {rule.id}: no word list {word[1:]!r} in this file")
             if rule.general_questions != "fire":
@@ -267,7 +284,7 @@ class CompiledRules:
         harmless: dict[str, list[tuple[int, int]]] = {}
         for rule_id, start, end in self.exceptions(doc):
             harmless.setdefault(self.nlp.vocab.strings[rule_id], []).append((start, end))
-        matches = []
+        found = []
         for match_id, start, end in sorted(raw, key=lambda m: (m[1], m[2])):
             file, rule, phrase = self.keys[self.nlp.vocab.strings[match_id]]
             if any(s <= start and end <= e for s, e in harmless.get(rule.id, [])):
@@ -275,15 +292,33 @@ class CompiledRules:
             elif _negated(file, doc, start):
                 fired, why = False, f"blocked: negated ({doc[max(start - 2, 0) : start].text!r})"
             elif _long_ago(file, doc[start].sent):
-                fired, why = False, "blocked: months or years ago, nothing about now (long_ago)"
+                fired, why = False, "blocked: in the past, nothing about now (long_ago)"
+            elif _hypothetical(file, doc[start].sent):
+                fired, why = False, "blocked: supposed or read about, nothing of now (hypothetical)"
             else:
                 fired, why = _conditions(file, rule, doc, start, words, intent)
-            matches.append(
-                Match(
-                    file.decision, rule.id, rule.category, phrase, doc[start:end].text, fired, why
-                )
-            )
+            found.append((start, end, Match(
+                file.decision, rule.id, rule.category, phrase, doc[start:end].text, fired, why
+            )))  # fmt: skip
+        matches = _crisis_words_are_crisis(found)
         return sorted(matches, key=lambda m: (FILE_ORDER[m.decision], not m.fired))
+
+
+def _crisis_words_are_crisis(found: list[tuple[int, int, Match]]) -> list[Match]:
+    """An emergency match inside a fired crisis match that starts before it ("hoping I won't
+    wake up" against "won't wake up") does not fire: the words are about wanting to die, and the
+    crisis reply carries the emergency number too. "She won't wake up" stays an emergency."""
+    crisis_spans = [(s, e) for s, e, m in found if m.decision == "crisis" and m.fired]
+    out = []
+    for start, _, match in found:
+        if (
+            match.decision == "emergency"
+            and match.fired
+            and any(s < start < e for s, e in crisis_spans)
+        ):
+            match = replace(match, fired=False, why="blocked: the same words fire a crisis rule")
+        out.append(match)
+    return out
 
 
 def _answered_by(intent: str | None, intents: list[str]) -> bool:
@@ -300,6 +335,8 @@ def _conditions(
         found = file.words(rule.only_with) & words
         if not found:
             return False, f"blocked: none of only_with {sorted(file.words(rule.only_with))}"
+    if rule.also_with and not file.words(rule.also_with) & words:
+        return False, f"blocked: none of also_with {sorted(file.words(rule.also_with))}"
     if rule.unless:
         found_unless = file.words(rule.unless) & words
         if found_unless:
@@ -319,6 +356,8 @@ def _conditions(
     why = "fired"
     if rule.only_with:
         why += f" with {sorted(file.words(rule.only_with) & words)}"
+    if rule.also_with:
+        why += f" and {sorted(file.words(rule.also_with) & words)}"
     return True, why
 
 
@@ -334,16 +373,75 @@ def _negated(file: RuleFile, doc: Any, start: int) -> bool:
     return False
 
 
+# Before a `happening_again` word, these say it did not happen again ("none since", "fine since");
+# after it, these say a test was fine ("came back clear").
+NOT_AGAIN = frozenset({"none", "not", "never", "nothing", "no", "n't", "fine"})
+ALL_CLEAR = frozenset({"clear", "normal", "fine", "negative", "ok", "okay"})
+
+
+def _happening_again(file: RuleFile, sentence: Any) -> bool:
+    """A `happening_again` word not denied ("none since"), or a `recent_units` word before
+    "ago" or after "last" / "past" ("2 days ago", "in the last few hours")."""
+    again = file.words(["@happening_again"])
+    recent = file.words(["@recent_units"]) if "recent_units" in file.word_lists else frozenset()
+    words = [t.lower_ for t in sentence]
+    in_past_phrase: set[int] = set()
+    for phrase in file.past_phrases:
+        parts = phrase.lower().split()
+        for i in range(len(words) - len(parts) + 1):
+            if words[i : i + len(parts)] == parts:
+                in_past_phrase.update(range(i, i + len(parts)))
+    for i, word in enumerate(words):
+        before = words[i - 1] if i else ""
+        after = words[i + 1] if i + 1 < len(words) else ""
+        if (
+            word in again
+            and before not in NOT_AGAIN
+            and after not in ALL_CLEAR
+            and i not in in_past_phrase
+        ):
+            return True
+        if word in recent and (
+            after == "ago" or set(words[max(i - 3, 0) : i]) & {"last", "past", "this"}
+        ):
+            return True
+    return False
+
+
+def _words_text(sentence: Any) -> str:
+    return " " + " ".join(t.lower_ for t in sentence if not t.is_punct) + " "
+
+
 def _long_ago(file: RuleFile, sentence: Any) -> bool:
-    """The sentence places the symptom months or years back and says nothing of now."""
+    """The sentence places the symptom in the past and says nothing of now."""
     lists = file.word_lists
     if "long_ago" not in lists or "happening_again" not in lists:
         return False
     tokens = {t.lower_ for t in sentence}
-    return bool(
-        tokens & {"ago", "last"}
-        and tokens & file.words(["@long_ago"])
-        and not tokens & file.words(["@happening_again"])
+    past = (
+        bool(tokens & {"ago", "last"} and tokens & file.words(["@long_ago"]))
+        or any(t.like_num and t.text.isdigit() and 1900 <= int(t.text) <= 2099 for t in sentence)
+        or any(f" {p.lower()} " in _words_text(sentence) for p in file.past_phrases)
+    )
+    return past and not _happening_again(file, sentence)
+
+
+def _hypothetical(file: RuleFile, sentence: Any) -> bool:
+    """The sentence supposes ("if I ever had ...") or tells what the writer read ("I read about
+    loss of bladder control in the leaflet"), says nothing of now and has no number."""
+    lists = file.word_lists
+    tokens = {t.lower_ for t in sentence}
+    text = _words_text(sentence)
+    supposes = (
+        "hypothetical_words" in lists
+        and any(text.startswith(f" {s.lower()} ") for s in file.hypothetical_starts)
+        and bool(tokens & file.words(["@hypothetical_words"]))
+    )
+    read = "reading_words" in lists and bool(tokens & file.words(["@reading_words"]))
+    return (
+        (supposes or read)
+        and not any(t.like_num for t in sentence)
+        and not _happening_again(file, sentence)
     )
 
 

@@ -1,0 +1,63 @@
+"""The conditions that keep history, suppositions and reading from raising alarms, and the ones
+that keep real alarms (bot/safety/rules.py), on the project's rule files."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.safety.rules import CompiledRules
+from tests.unit.safety.conftest import fired_ids
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "back in 2019 I had a seizure during a migraine. Can I still have Botox?",
+        "I had a febrile seizure as a toddler, over 30 years ago, and none since",
+        "two years ago I had double vision, the scans came back clear",
+        "last year I fainted having bloods taken and I have been fine since",
+        "I have a history of hives with plasters. Is Botox a problem?",
+        "if I ever got double vision after the jabs, would I need to report it?",
+        "what happens if I get trouble swallowing after Botox?",
+        "the label mentions loss of bladder control, why?",
+    ],
+)
+def test_history_suppositions_and_reading_do_not_alarm(
+    compiled_rules: CompiledRules, text: str
+) -> None:
+    assert fired_ids(compiled_rules, text, "emergency") == set()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "back in 2019 I had a seizure and I had another one 2 days ago",
+        "two years ago I had a seizure and tonight it happened again",
+        "I had double vision years ago and since last night it is back",
+        "if he can't breathe should I call 911",
+        "if I got Botox 2 days ago and now can't swallow, what do I do?",
+        "I read about loss of bladder control and now it's happening to me",
+    ],
+)
+def test_the_same_words_with_a_sign_of_now_still_alarm(
+    compiled_rules: CompiledRules, text: str
+) -> None:
+    assert fired_ids(compiled_rules, text, "emergency")
+
+
+def test_a_wish_not_to_wake_up_is_a_crisis_but_someone_who_wont_wake_is_an_emergency(
+    compiled_rules: CompiledRules,
+) -> None:
+    wish = "some nights I go to sleep hoping I just won't wake up. The pain would stop."
+    assert fired_ids(compiled_rules, wish, "crisis")
+    assert fired_ids(compiled_rules, wish, "emergency") == set()
+    collapse = "my wife has a bad headache and now she won't wake up"
+    assert fired_ids(compiled_rules, collapse, "emergency") == {"collapse"}
+
+
+def test_also_with_needs_both_word_lists(compiled_rules: CompiledRules) -> None:
+    rule = "pregnancy_headache_with_vision_or_swelling"
+    both = "I'm 36 weeks pregnant, severe headache and my vision is blurry"
+    assert rule in fired_ids(compiled_rules, both, "emergency")
+    no_vision = "I'm 36 weeks pregnant with a severe headache, what can I take?"
+    assert rule not in fired_ids(compiled_rules, no_vision, "emergency")
