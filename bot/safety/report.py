@@ -29,7 +29,7 @@ def _conditions(file: RuleFile, rule: Rule) -> str:
         parts.append(f"general questions: {rule.general_questions}")
     if file.negations:
         parts.append("not right after: " + ", ".join(file.negations))
-    if file.past_phrases or file.hypothetical_starts:
+    if file.past_phrases or file.hypothetical_starts or file.supposition_starts:
         parts.append("not in a sentence about the past, a supposition or reading (long_ago)")
     parts.append(f"matched on: {rule.match_on or file.match_on}")
     return "; ".join(parts)

@@ -26,15 +26,19 @@ Long ago: when a file has the word lists `long_ago` ("months", "years") and `hap
 ("since", "still", "now"), a match in a sentence that places it in the past ("ago" or "last" with
 a `long_ago` word, a year such as 2019, or one of the file's `past_phrases`: "back in", "as a
 child") and says nothing of it happening again does not fire. A `happening_again` word right after
-"none", "not", "never", "nothing" or "no" does not count ("none since"); a `recent_units` word
-("days", "hours") before "ago" or after "last" / "past" does ("two years ago, and again 2 days
-ago" fires).
+"none", "not", "never", "nothing", "no" or "fine", or right before "clear" or "normal", does not
+count ("none since", "came back clear"); a `recent_units` word ("days", "hours") before "ago" or
+after "last" / "past" / "this" does ("two years ago, and again 2 days ago" fires).
 
-Hypothetical or read about: a match in a sentence that starts with one of the file's
-`hypothetical_starts` ("if", "what if", "in case") and has a `hypothetical_words` word ("ever",
-"would", "got"), or has a `reading_words` word ("read", "leaflet"), does not fire when the sentence
-has no `happening_again` word and no number ("if I ever had trouble swallowing after my
-injections, what should I do?"; "if he can't breathe" still fires).
+Supposed or read about: a match in a sentence that starts with one of the file's
+`supposition_starts` ("what if", "in case"), or with one of its `hypothetical_starts` ("if") and
+has a `hypothetical_words` word ("ever", "would", "got"), or that has a `reading_words` word
+("leaflet", "mentioned"), does not fire when the sentence has no `now_words` word and no time
+("2 days after", "last night"): "if I ever had trouble swallowing after my injections, who would
+I call, 111?" does not fire; "if he can't breathe" still does.
+
+Lead-ins: a sentence starting with one of the file's `lead_ins` ("just in case", "quick
+question") is read without them when deciding whether it is a general question.
 
 Negation: when a file lists `negations` ("no", "without"), a match right after one of them (at
 most two words before it, no punctuation between) does not fire ("no double vision").
@@ -148,6 +152,8 @@ class RuleFile(BaseModel, extra=Extra.forbid):
     negations: list[str] = []
     past_phrases: list[str] = []
     hypothetical_starts: list[str] = []
+    supposition_starts: list[str] = []
+    lead_ins: list[str] = []
     safety_rules: list[Rule]  # not `rules`: Rasa reads data/ and would take them for its rules
 
     @root_validator(skip_on_failure=True)
@@ -428,29 +434,52 @@ def _long_ago(file: RuleFile, sentence: Any) -> bool:
 
 def _hypothetical(file: RuleFile, sentence: Any) -> bool:
     """The sentence supposes ("if I ever had ...") or tells what the writer read ("I read about
-    loss of bladder control in the leaflet"), says nothing of now and has no number."""
+    loss of bladder control in the leaflet"), and says nothing of now or of a time."""
     lists = file.word_lists
+    if "now_words" not in lists or "recent_units" not in lists or "long_ago" not in lists:
+        return False
     tokens = {t.lower_ for t in sentence}
     text = _words_text(sentence)
-    supposes = (
+    supposes = any(text.startswith(f" {s.lower()} ") for s in file.supposition_starts) or (
         "hypothetical_words" in lists
         and any(text.startswith(f" {s.lower()} ") for s in file.hypothetical_starts)
         and bool(tokens & file.words(["@hypothetical_words"]))
     )
     read = "reading_words" in lists and bool(tokens & file.words(["@reading_words"]))
-    return (
-        (supposes or read)
-        and not any(t.like_num for t in sentence)
-        and not _happening_again(file, sentence)
+    now = file.words(["@now_words"])
+    return (supposes or read) and not tokens & now and not _a_time_ago(file, sentence)
+
+
+def _a_time_ago(file: RuleFile, sentence: Any) -> bool:
+    """A number before a time word ("2 days after", "3 hours"), or a recent time ("last night")."""
+    units = file.words(["@recent_units", "@long_ago"])
+    tokens = list(sentence)
+    for i, token in enumerate(tokens[:-1]):
+        if token.like_num and tokens[i + 1].lower_ in units:
+            return True
+    words = [t.lower_ for t in tokens]
+    return any(
+        w in units and set(words[max(i - 3, 0) : i]) & {"last", "past", "this"}
+        for i, w in enumerate(words)
     )
+
+
+def _without_lead_in(file: RuleFile, words: list[str]) -> list[str]:
+    """The sentence's words after a `lead_ins` phrase it starts with ("just in case, how...")."""
+    for lead_in in file.lead_ins:
+        parts = lead_in.lower().split()
+        if words[: len(parts)] == parts:
+            return words[len(parts) :]
+    return words
 
 
 def is_general_question(file: RuleFile, sentence: Any) -> bool:
     """A sentence that starts with a question word and has no word saying it happens to someone,
     or one about people in general (`@in_general`) with no word saying it happens to the writer
     or someone close now (`@happening_to_writer`)."""
-    tokens = {t.lower_ for t in sentence if not t.is_punct}
-    first = next((t.lower_ for t in sentence if not t.is_punct), None)
+    words = _without_lead_in(file, [t.lower_ for t in sentence if not t.is_punct])
+    tokens = set(words)
+    first = words[0] if words else None
     if first in file.words(["@question_starts"]) and not tokens & file.words(["@personal_or_now"]):
         return True
     lists = file.word_lists

@@ -36,7 +36,7 @@ def test_history_suppositions_and_reading_do_not_alarm(
         "I had double vision years ago and since last night it is back",
         "if he can't breathe should I call 911",
         "if I got Botox 2 days ago and now can't swallow, what do I do?",
-        "I read about loss of bladder control and now it's happening to me",
+        "the leaflet mentioned loss of bladder control and now it is happening to me",
     ],
 )
 def test_the_same_words_with_a_sign_of_now_still_alarm(
