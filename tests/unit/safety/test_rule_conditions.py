@@ -20,6 +20,9 @@ from tests.unit.safety.conftest import fired_ids
         "if I ever got double vision after the jabs, would I need to report it?",
         "what happens if I get trouble swallowing after Botox?",
         "the label mentions loss of bladder control, why?",
+        "what if your body reacts badly, like swelling up or hives?",
+        "if I ever had difficulty swallowing after the jabs, who would I call, 111?",
+        "just in case, how do you tell a thunderclap headache from a migraine?",
     ],
 )
 def test_history_suppositions_and_reading_do_not_alarm(
@@ -36,6 +39,8 @@ def test_history_suppositions_and_reading_do_not_alarm(
         "I had double vision years ago and since last night it is back",
         "if he can't breathe should I call 911",
         "if I got Botox 2 days ago and now can't swallow, what do I do?",
+        "if I got double vision 3 hours after my injections, is that bad?",
+        "just in case, I think I am having the worst headache of my life",
         "the leaflet mentioned loss of bladder control and now it is happening to me",
     ],
 )
