@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.config import ROOT, Settings
 from bot.content.knowledge import MIN_NLU_EXAMPLES, KnowledgeBase
@@ -19,6 +20,38 @@ HELDOUT_DIR = ROOT / "tests" / "data" / "heldout"
 def test_every_faq_entry_has_enough_training_examples(kb: KnowledgeBase) -> None:
     counts = count_by_intent(TRAINING)
     assert all(counts.get(f"faq/{e}", 0) >= MIN_NLU_EXAMPLES for e in kb.entry_ids), counts
+
+
+def test_each_entry_s_own_question_trains_its_entry(kb: KnowledgeBase) -> None:
+    """The FAQ's question is the plainest wording of its entry (a few are also test messages,
+    held-out or blind, which must stay out of training)."""
+    trained = {(normalise(text), intent) for text, intent in TRAINING}
+    tests = {normalise(t) for t, _ in read_examples(sorted(HELDOUT_DIR.glob("*.yml")))}
+    for path in (ROOT / "tests" / "data" / "blind").rglob("*.yml"):
+        tests |= {normalise(str(item["text"])) for item in yaml.safe_load(path.read_text("utf-8"))}
+    missing = [
+        e.id
+        for e in kb.entries
+        if (normalise(e.question), f"faq/{e.id}") not in trained
+        and normalise(e.question) not in tests
+    ]
+    assert missing == []
+
+
+def test_no_blind_set_message_is_trained_on() -> None:
+    """Blind sets measure wordings the model has not seen: none of their messages is an NLU
+    example or a second-net message (short search queries can coincide by chance)."""
+    from bot.safety.net import net_examples
+
+    trained = {normalise(t) for t, _ in TRAINING}
+    trained |= {normalise(t) for t, _ in net_examples(Settings().safety_dir / "net")}
+    seen = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "tests" / "data" / "blind").rglob("*.yml"))
+        for item in yaml.safe_load(path.read_text("utf-8"))
+        if normalise(str(item["text"])) in trained
+    ]
+    assert seen == []
 
 
 def test_no_training_example_is_labelled_twice() -> None:
