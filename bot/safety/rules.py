@@ -30,12 +30,13 @@ child") and says nothing of it happening again does not fire. A `happening_again
 count ("none since", "came back clear"); a `recent_units` word ("days", "hours") before "ago" or
 after "last" / "past" / "this" does ("two years ago, and again 2 days ago" fires).
 
-Supposed or read about: a match in a sentence that starts with one of the file's
-`supposition_starts` ("what if", "in case"), or with one of its `hypothetical_starts` ("if") and
-has a `hypothetical_words` word ("ever", "would", "got"), or that has a `reading_words` word
-("leaflet", "mentioned"), does not fire when the sentence has no `now_words` word and no time
-("2 days after", "last night"): "if I ever had trouble swallowing after my injections, who would
-I call, 111?" does not fire; "if he can't breathe" still does.
+Supposed or read about: a match after one of the file's `supposition_starts` ("what if", "in
+case") in its sentence, or after one of its `hypothetical_starts` ("if") in a sentence with a
+`hypothetical_words` word ("ever", "would", "someone"), does not fire when the sentence has no
+`now_words` word and no time ("2 days after", "last night"): "if I ever had trouble swallowing
+after my injections, who would I call, 111?" does not fire; "if he can't breathe" still does. A
+match in a sentence with a `reading_words` word ("leaflet", "mentioned") and no `now_words`
+word does not fire either.
 
 Lead-ins: a sentence starting with one of the file's `lead_ins` ("just in case", "quick
 question") is read without them when deciding whether it is a general question.
@@ -299,7 +300,7 @@ class CompiledRules:
                 fired, why = False, f"blocked: negated ({doc[max(start - 2, 0) : start].text!r})"
             elif _long_ago(file, doc[start].sent):
                 fired, why = False, "blocked: in the past, nothing about now (long_ago)"
-            elif _hypothetical(file, doc[start].sent):
+            elif _hypothetical(file, doc[start].sent, start):
                 fired, why = False, "blocked: supposed or read about, nothing of now (hypothetical)"
             else:
                 fired, why = _conditions(file, rule, doc, start, words, intent)
@@ -381,7 +382,7 @@ def _negated(file: RuleFile, doc: Any, start: int) -> bool:
 
 # Before a `happening_again` word, these say it did not happen again ("none since", "fine since");
 # after it, these say a test was fine ("came back clear").
-NOT_AGAIN = frozenset({"none", "not", "never", "nothing", "no", "n't", "fine"})
+NOT_AGAIN = frozenset({"none", "not", "never", "nothing", "no", "n't", "fine", "sorted", "well"})
 ALL_CLEAR = frozenset({"clear", "normal", "fine", "negative", "ok", "okay"})
 
 
@@ -398,11 +399,11 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             if words[i : i + len(parts)] == parts:
                 in_past_phrase.update(range(i, i + len(parts)))
     for i, word in enumerate(words):
-        before = words[i - 1] if i else ""
+        before = words[max(i - 2, 0) : i]
         after = words[i + 1] if i + 1 < len(words) else ""
         if (
             word in again
-            and before not in NOT_AGAIN
+            and not set(before) & NOT_AGAIN
             and after not in ALL_CLEAR
             and i not in in_past_phrase
         ):
@@ -432,22 +433,27 @@ def _long_ago(file: RuleFile, sentence: Any) -> bool:
     return past and not _happening_again(file, sentence)
 
 
-def _hypothetical(file: RuleFile, sentence: Any) -> bool:
-    """The sentence supposes ("if I ever had ...") or tells what the writer read ("I read about
-    loss of bladder control in the leaflet"), and says nothing of now or of a time."""
+def _hypothetical(file: RuleFile, sentence: Any, start: int) -> bool:
+    """The match at `start` is in a supposition ("if I ever had ...", "what he should do if I
+    ever collapse") or in what the writer read ("the leaflet mentioned loss of bladder
+    control"), and the sentence says nothing of now or of a time."""
     lists = file.word_lists
     if "now_words" not in lists or "recent_units" not in lists or "long_ago" not in lists:
         return False
     tokens = {t.lower_ for t in sentence}
-    text = _words_text(sentence)
-    supposes = any(text.startswith(f" {s.lower()} ") for s in file.supposition_starts) or (
+    prefix = [t.lower_ for t in sentence[: start - sentence.start] if not t.is_punct]
+    before = " " + " ".join(_without_lead_in(file, prefix)) + " "
+    supposes = any(f" {s.lower()} " in before for s in file.supposition_starts) or (
         "hypothetical_words" in lists
-        and any(text.startswith(f" {s.lower()} ") for s in file.hypothetical_starts)
+        and any(f" {s.lower()} " in before for s in file.hypothetical_starts)
         and bool(tokens & file.words(["@hypothetical_words"]))
     )
     read = "reading_words" in lists and bool(tokens & file.words(["@reading_words"]))
     now = file.words(["@now_words"])
-    return (supposes or read) and not tokens & now and not _a_time_ago(file, sentence)
+    if tokens & now:
+        return False
+    # In what they read, a time is when they read it ("when I read it last night").
+    return read or (supposes and not _a_time_ago(file, sentence))
 
 
 def _a_time_ago(file: RuleFile, sentence: Any) -> bool:
