@@ -17,7 +17,8 @@ conditions hold:
   `exempt`: a sentence starting with a question word ("can", "does", ...) with no word saying it
   happens to someone now (`@personal_or_now`) does not fire ("can Botox cause trouble swallowing?");
   `exempt_unless_any_sign`: as `exempt`, but any sign anywhere in the message that it is happening
-  (`@personal_or_now`, `@signs_it_is_happening`, a number) makes it fire (review C2).
+  (`@personal_or_now`, `@signs_it_is_happening`, a time such as "2 days after") makes it fire
+  (review C2).
   A sentence about people in general (`@in_general`: "someone", "anyone") with none of
   `@happening_to_writer` ("my", "now", "just", ...) counts as a general question too, when the
   file has those two lists.
@@ -154,6 +155,7 @@ class RuleFile(BaseModel, extra=Extra.forbid):
     past_phrases: list[str] = []
     hypothetical_starts: list[str] = []
     supposition_starts: list[str] = []
+    reading_phrases: list[str] = []
     lead_ins: list[str] = []
     safety_rules: list[Rule]  # not `rules`: Rasa reads data/ and would take them for its rules
 
@@ -354,11 +356,12 @@ def _conditions(
         if rule.general_questions == "exempt":
             return False, "blocked: a general question (no sign it is happening to someone)"
         signs = file.words(["@personal_or_now", "@signs_it_is_happening"]) & words
-        if not signs and not any(t.like_num for t in doc):
+        timed = "recent_units" in file.word_lists and _a_time_ago(file, doc)
+        if not signs and not timed:
             return False, "blocked: a general question, and no sign anywhere it is happening"
         return (
             True,
-            f"fired: general question, but a sign it is happening {sorted(signs) or '(a number)'}",
+            f"fired: general question, but a sign it is happening {sorted(signs) or '(a time)'}",
         )
     why = "fired"
     if rule.only_with:
@@ -383,7 +386,10 @@ def _negated(file: RuleFile, doc: Any, start: int) -> bool:
 # Before a `happening_again` word, these say it did not happen again ("none since", "fine since");
 # after it, these say a test was fine ("came back clear").
 NOT_AGAIN = frozenset({"none", "not", "never", "nothing", "no", "n't", "fine", "sorted", "well"})
-ALL_CLEAR = frozenset({"clear", "normal", "fine", "negative", "ok", "okay"})
+ALL_CLEAR = frozenset(
+    {"clear", "normal", "fine", "negative", "ok", "okay", "healed", "better", "gone", "recovered",
+     "resolved", "completely", "totally", "fully"}
+)  # fmt: skip
 
 
 def _happening_again(file: RuleFile, sentence: Any) -> bool:
@@ -448,7 +454,9 @@ def _hypothetical(file: RuleFile, sentence: Any, start: int) -> bool:
         and any(f" {s.lower()} " in before for s in file.hypothetical_starts)
         and bool(tokens & file.words(["@hypothetical_words"]))
     )
-    read = "reading_words" in lists and bool(tokens & file.words(["@reading_words"]))
+    read = ("reading_words" in lists and bool(tokens & file.words(["@reading_words"]))) or any(
+        f" {p.lower()} " in _words_text(sentence) for p in file.reading_phrases
+    )
     now = file.words(["@now_words"])
     if tokens & now:
         return False
