@@ -36,8 +36,8 @@ case") in its sentence, or after one of its `hypothetical_starts` ("if") in a se
 `hypothetical_words` word ("ever", "would", "someone"), does not fire when the sentence has no
 `now_words` word and no time ("2 days after", "last night"): "if I ever had trouble swallowing
 after my injections, who would I call, 111?" does not fire; "if he can't breathe" still does. A
-match in a sentence with a `reading_words` word ("leaflet", "mentioned") and no `now_words`
-word does not fire either.
+match in a sentence with a `reading_words` word ("leaflet", "mentioned") or one of the file's
+`reading_phrases` ("read about") and no `now_words` word does not fire either.
 
 Lead-ins: a sentence starting with one of the file's `lead_ins` ("just in case", "quick
 question") is read without them when deciding whether it is a general question.
@@ -425,6 +425,11 @@ def _words_text(sentence: Any) -> str:
     return " " + " ".join(t.lower_ for t in sentence if not t.is_punct) + " "
 
 
+def _has_phrase(sentence: Any, phrases: list[str]) -> bool:
+    text = _words_text(sentence)
+    return any(f" {p.lower()} " in text for p in phrases)
+
+
 def _long_ago(file: RuleFile, sentence: Any) -> bool:
     """The sentence places the symptom in the past and says nothing of now."""
     lists = file.word_lists
@@ -434,7 +439,7 @@ def _long_ago(file: RuleFile, sentence: Any) -> bool:
     past = (
         bool(tokens & {"ago", "last"} and tokens & file.words(["@long_ago"]))
         or any(t.like_num and t.text.isdigit() and 1900 <= int(t.text) <= 2099 for t in sentence)
-        or any(f" {p.lower()} " in _words_text(sentence) for p in file.past_phrases)
+        or _has_phrase(sentence, file.past_phrases)
     )
     return past and not _happening_again(file, sentence)
 
@@ -454,8 +459,8 @@ def _hypothetical(file: RuleFile, sentence: Any, start: int) -> bool:
         and any(f" {s.lower()} " in before for s in file.hypothetical_starts)
         and bool(tokens & file.words(["@hypothetical_words"]))
     )
-    read = ("reading_words" in lists and bool(tokens & file.words(["@reading_words"]))) or any(
-        f" {p.lower()} " in _words_text(sentence) for p in file.reading_phrases
+    read = ("reading_words" in lists and bool(tokens & file.words(["@reading_words"]))) or (
+        _has_phrase(sentence, file.reading_phrases)
     )
     now = file.words(["@now_words"])
     if tokens & now:
