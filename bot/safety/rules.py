@@ -11,7 +11,8 @@ conditions hold:
 - `unless`: none of these words is in the message;
 - `answered_by`: the classifier's intent is not one of these (their answer covers the subject);
 - `except_phrases`: harmless uses of the words ("my boss will have a fit", "collapse into bed"):
-  a match inside one of these (matched on lower-case words) does not fire;
+  a match whose last word is inside one of these (matched on lower-case words) does not fire
+  ("hoping I don't wake" + "wake up with a migraine");
 - `general_questions` (what a question about the subject in general does to the rule):
   `fire` (default): it fires anyway;
   `exempt`: a sentence starting with a question word ("can", "does", ...) with no word saying it
@@ -296,7 +297,7 @@ class CompiledRules:
         found = []
         for match_id, start, end in sorted(raw, key=lambda m: (m[1], m[2])):
             file, rule, phrase = self.keys[self.nlp.vocab.strings[match_id]]
-            if any(s <= start and end <= e for s, e in harmless.get(rule.id, [])):
+            if any(s <= end - 1 < e for s, e in harmless.get(rule.id, [])):
                 fired, why = False, "blocked: a harmless use (except_phrases)"
             elif _negated(file, doc, start):
                 fired, why = False, f"blocked: negated ({doc[max(start - 2, 0) : start].text!r})"
