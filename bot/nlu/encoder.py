@@ -39,6 +39,12 @@ def _absolute(directory: Path) -> Path:
     return directory if directory.is_absolute() else ROOT / directory
 
 
+def drop_loaded_encoders() -> None:
+    """Forgets the encoders this process loaded: the main Rasa process, once its workers are
+    forked with their own references, holds on to about 16 MB it no longer uses."""
+    _LOADED.clear()
+
+
 def load_encoder(directory: Path, max_length: int = 256, threads: int = 1) -> SentenceEncoder:
     """The encoder of `directory` (`faqbot build-encoder`), its files checked
     (bot/nlu/encoder_files.py), loaded once per process: the embeddings in numpy from the

@@ -97,20 +97,25 @@ def test_in_a_guarded_process_rasa_and_our_components_import_without_tensorflow(
 RELEASE_AFTER_FORKS = textwrap.dedent(
     """
     import os, weakref
+    from bot.nlu import encoder
     from bot.ops import no_tensorflow
 
     class Model: pass
-    model = Model()
-    alive = weakref.ref(model)
+    model, sentence_encoder = Model(), Model()
+    alive, encoder_alive = weakref.ref(model), weakref.ref(sentence_encoder)
     no_tensorflow._SHARED_MODEL["archive"] = model
-    del model
+    encoder._LOADED[("encoder", 256, 1)] = sentence_encoder
+    del model, sentence_encoder
     no_tensorflow.release_model_after_forks(2)
     for number in (1, 2):
         child = os.fork()
-        if child == 0:  # a worker keeps its copy
-            os._exit(0 if no_tensorflow._SHARED_MODEL.get("archive") is alive() else 1)
-        assert os.waitpid(child, 0)[1] == 0, "a worker lost the model"
-        print(number, "kept" if alive() is not None else "released")
+        if child == 0:  # a worker keeps its copies
+            kept = no_tensorflow._SHARED_MODEL.get("archive") is alive()
+            kept_encoder = encoder._LOADED.get(("encoder", 256, 1)) is encoder_alive()
+            os._exit(0 if kept and kept_encoder else 1)
+        assert os.waitpid(child, 0)[1] == 0, "a worker lost the model or the encoder"
+        print(number, "kept" if alive() is not None else "released",
+              "kept" if encoder_alive() is not None else "released")
     """
 )
 
@@ -121,4 +126,4 @@ def test_the_main_process_drops_the_model_once_every_worker_is_forked() -> None:
         timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split("\n")[:2] == ["1 kept", "2 released"]
+    assert done.stdout.split("\n")[:2] == ["1 kept kept", "2 released released"]
