@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, ProgrammingError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from bot.nlu.data import normalise
 from bot.stores.redact import redact
@@ -84,8 +84,11 @@ index_state = sa.Table(
 
 
 def ensure_tables(engine: Engine) -> None:
-    """Creates the tables if missing (servers starting together may race: the loser goes on)."""
-    with contextlib.suppress(IntegrityError, ProgrammingError):
+    """Creates the tables if missing. Servers or threads starting together may race (the
+    indexer thread and the first page load both create them): the loser goes on. SQLite reports
+    "table already exists" as an OperationalError, PostgreSQL as an IntegrityError or a
+    ProgrammingError."""
+    with contextlib.suppress(IntegrityError, OperationalError, ProgrammingError):
         metadata.create_all(engine)
 
 
