@@ -1,7 +1,7 @@
 """Custom Rasa NLU components: a re-weighted classifier, and the one safety step after it.
 
-SafetyRouter is thin: the order (emergency rule > crisis rule > personal advice > off-topic >
-second net > classifier) and the rules live in bot/safety/ (router.py, rules.py, net.py), which
+SafetyRouter is thin: the order (emergency rule > crisis rule > second net > personal advice >
+off-topic > classifier) and the rules live in bot/safety/ (router.py, rules.py, net.py), which
 need no Rasa. It reads the rule files (data/safety/*.yml) and trains the second net at `rasa train`
 time, and keeps both in Rasa's model storage, so a model always runs the rules it was trained with.
 """

@@ -3,12 +3,15 @@
 1. an emergency rule (data/safety/red_flags.yml)        -> intent `emergency`, the emergency reply
 2. a crisis rule (data/safety/crisis.yml)               -> intent `emergency` (the urgent route),
    decision `crisis`: the crisis reply
-3. a personal-advice rule (data/safety/personal_advice.yml) -> `personal_advice`, the refusal
-4. an off-topic rule (data/safety/off_topic.yml)        -> `out_of_scope`, unless the classifier
-   already chose a refusal, a crisis or an emergency
-5. the second net (bot/safety/net.py) scores the message at or above its threshold
+3. the second net (bot/safety/net.py) scores the message at or above its threshold
    -> intent `emergency`, decision `urgent_unconfirmed`: the short urgent-help reply, marked
-   for review; or decision `crisis` (the crisis reply) when its second model calls it a crisis
+   for review; or decision `crisis` (the crisis reply) when its second model calls it a crisis.
+   It comes before the refusal and off-topic rules: a message that names a medicine
+   ("I took all my rizatriptan") or asks for a decision ("should I just go to sleep?") can
+   still describe an emergency happening now, and urgent help must win over a refusal.
+4. a personal-advice rule (data/safety/personal_advice.yml) -> `personal_advice`, the refusal
+5. an off-topic rule (data/safety/off_topic.yml)        -> `out_of_scope`, unless the classifier
+   already chose a refusal, a crisis or an emergency
 6. the classifier's intent. An `emergency` or `crisis` intent that no rule and not the net confirms
    becomes `personal_advice` (the refusal, which says when and whom to call): for people with
    chronic migraine, everyday descriptions ("my head throbs every evening") must not alarm.
@@ -33,9 +36,9 @@ URGENT_UNCONFIRMED = "urgent_unconfirmed"
 ORDER = (
     "emergency rule",
     "crisis rule",
+    "second net",
     "personal-advice rule",
     "off-topic rule",
-    "second net",
     "classifier",
 )
 
@@ -80,12 +83,13 @@ def route(
     and the second net's score (None: no net) and kind (`crisis` or `emergency`)."""
     first = fired(matches)
     also = tuple(m.rule_id for m in first.values())
-    for decision in (EMERGENCY, CRISIS, PERSONAL_ADVICE, OUT_OF_SCOPE):
+
+    def by_rule(decision: str) -> Decision | None:
         match = first.get(decision)
         if match is None:
-            continue
+            return None
         if decision == OUT_OF_SCOPE and classifier_intent in (PERSONAL_ADVICE, EMERGENCY, CRISIS):
-            continue
+            return None
         return Decision(
             # Crisis takes the urgent route too; no `crisis` intent, so the classifier's
             # training data (and so its FAQ answers) stay as they were.
@@ -97,9 +101,16 @@ def route(
             phrase=match.phrase,
             also=tuple(r for r in also if r != match.rule_id),
         )
+
+    for decision in (EMERGENCY, CRISIS):
+        if (found := by_rule(decision)) is not None:
+            return found
     if net_score is not None and net_threshold is not None and net_score >= net_threshold:
         decided = CRISIS if net_kind == CRISIS else URGENT_UNCONFIRMED
-        return Decision(EMERGENCY, decided, "net", score=net_score)
+        return Decision(EMERGENCY, decided, "net", score=net_score, also=also)
+    for decision in (PERSONAL_ADVICE, OUT_OF_SCOPE):
+        if (found := by_rule(decision)) is not None:
+            return found
     if classifier_intent in (EMERGENCY, CRISIS):
         return Decision(PERSONAL_ADVICE, PERSONAL_ADVICE, "classifier_unconfirmed", score=net_score)
     return Decision(classifier_intent or "", "classifier", "classifier", score=net_score)

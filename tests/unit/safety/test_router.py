@@ -25,23 +25,47 @@ def match(decision: str, rule: str, fired: bool = True) -> Match:
 
 
 @pytest.mark.parametrize(
-    ("matches", "expected"),
+    ("matches", "net_score", "expected"),
     [
-        ([match("out_of_scope", "o"), match("crisis", "c"), match("emergency", "e")], "emergency"),
+        (
+            [match("out_of_scope", "o"), match("crisis", "c"), match("emergency", "e")],
+            0.9,
+            "emergency",
+        ),
         (
             [match("out_of_scope", "o"), match("personal_advice", "p"), match("crisis", "c")],
+            0.9,
             "crisis",
         ),
-        ([match("out_of_scope", "o"), match("personal_advice", "p")], "personal_advice"),
-        ([match("out_of_scope", "o")], "out_of_scope"),
-        ([match("emergency", "e", fired=False)], "urgent_unconfirmed"),
+        ([match("out_of_scope", "o"), match("personal_advice", "p")], 0.9, "urgent_unconfirmed"),
+        ([match("out_of_scope", "o")], 0.9, "urgent_unconfirmed"),
+        ([match("emergency", "e", fired=False)], 0.9, "urgent_unconfirmed"),
+        ([match("out_of_scope", "o"), match("personal_advice", "p")], 0.1, "personal_advice"),
+        ([match("out_of_scope", "o")], 0.1, "out_of_scope"),
+        ([], 0.1, "classifier"),
     ],
 )
-def test_the_order_is_emergency_crisis_advice_off_topic_net_classifier(
-    matches: list[Match], expected: str
+def test_the_order_is_emergency_crisis_net_advice_off_topic_classifier(
+    matches: list[Match], net_score: float, expected: str
 ) -> None:
-    decision = route(matches, "cost", net_score=0.9, net_threshold=0.5)
+    decision = route(matches, "cost", net_score=net_score, net_threshold=0.5)
     assert decision.decision == expected
+
+
+def test_a_net_alarm_beats_a_refusal_and_names_the_rules_it_overrode() -> None:
+    """ "I took all my rizatriptan ... should I just go to sleep?" names a medicine (off-topic)
+    and asks for a decision (refusal): urgent help must still win."""
+    decision = route(
+        [match("personal_advice", "p"), match("out_of_scope", "o")],
+        "personal_advice",
+        net_score=0.8,
+        net_threshold=0.5,
+    )
+    assert (decision.intent, decision.decision, decision.also) == (
+        "emergency",
+        "urgent_unconfirmed",
+        ("p", "o"),
+    )
 
 
 def test_what_fired_is_in_the_output() -> None:
