@@ -70,6 +70,7 @@ class SafetyRouter(GraphComponent):
             "min_threshold": 0.3,
             "max_fpr": 0.002,
             "max_fpr_everyday": 0.015,
+            "crisis_max_fpr_everyday": 0.01,
             "C": 16.0,
             "folds": 5,
         }
@@ -126,8 +127,11 @@ class SafetyRouter(GraphComponent):
             c=float(self._config["C"]),
             max_fpr=float(self._config["max_fpr"]),
             max_fpr_everyday=float(self._config["max_fpr_everyday"]),
+            crisis_max_fpr_everyday=float(self._config["crisis_max_fpr_everyday"]),
         )
         logger.info("%s", net.report.format())
+        if net.crisis_report is not None:
+            logger.info("%s", net.crisis_report.format())
         with self._model_storage.write_to(self._resource) as directory:
             (directory / RULES_FILE).write_text(json.dumps(book.to_json()), encoding="utf-8")
             net.save(directory / NET_FILE)

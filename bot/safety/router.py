@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from bot.safety.net import NetVerdict
 from bot.safety.rules import CompiledRules, Match, fired
 
 EMERGENCY = "emergency"
@@ -75,12 +76,10 @@ class Decision:
 def route(
     matches: list[Match],
     classifier_intent: str | None,
-    net_score: float | None = None,
-    net_threshold: float | None = None,
-    net_kind: str = EMERGENCY,
+    net: NetVerdict | None = None,
 ) -> Decision:
     """The decision for a message, from its rule matches (fired or not), the classifier's intent
-    and the second net's score (None: no net) and kind (`crisis` or `emergency`)."""
+    and the second net's verdict (None: no net)."""
     first = fired(matches)
     also = tuple(m.rule_id for m in first.values())
 
@@ -105,8 +104,9 @@ def route(
     for decision in (EMERGENCY, CRISIS):
         if (found := by_rule(decision)) is not None:
             return found
-    if net_score is not None and net_threshold is not None and net_score >= net_threshold:
-        decided = CRISIS if net_kind == CRISIS else URGENT_UNCONFIRMED
+    net_score = None if net is None else net.score
+    if net is not None and net.fires:
+        decided = CRISIS if net.kind == CRISIS else URGENT_UNCONFIRMED
         return Decision(EMERGENCY, decided, "net", score=net_score, also=also)
     for decision in (PERSONAL_ADVICE, OUT_OF_SCOPE):
         if (found := by_rule(decision)) is not None:
@@ -138,6 +138,4 @@ class SafetyCheck:
         matches = self.rules.check(doc, answer_key or classifier_intent)
         if self.net is None:
             return route(matches, classifier_intent), matches
-        score = self.net.score(text)
-        kind = self.net.kind(text) if score >= self.net.threshold else EMERGENCY
-        return route(matches, classifier_intent, score, self.net.threshold, kind), matches
+        return route(matches, classifier_intent, self.net.verdict(text)), matches

@@ -8,8 +8,10 @@ import pytest
 
 from bot.config import Settings
 from bot.safety.net import (
+    NetVerdict,
     SafetyNet,
     crisis_examples,
+    crisis_training_set,
     cross_validate,
     make_model,
     net_examples,
@@ -71,3 +73,26 @@ def test_the_kind_model_learns_crisis_from_emergency_on_urgent_messages_only() -
     kind_model = make_model().fit(kind_texts, kinds)
     net = SafetyNet(make_model().fit(texts, labels), 0.3, report, kind_model)
     assert net.kind("i want to die") == "crisis" and net.kind("i cant breathe") == "emergency"
+
+
+def test_the_crisis_net_learns_crisis_against_everyday_messages_without_emergencies() -> None:
+    texts = ["i want to die", "i cant breathe", "what is botox", "no point living", "hi"] * 4
+    labels = [1, 1, 0, 1, 0] * 4
+    origins = ["net:crisis", "nlu:emergency", "nlu:what_is_botox", "nlu:crisis", "nlu:greet"] * 4
+    crisis_texts, crisis_labels, _ = crisis_training_set(texts, labels, origins)
+    assert "i cant breathe" not in crisis_texts
+    assert set(zip(crisis_texts, crisis_labels, strict=False)) == {
+        ("i want to die", 1),
+        ("no point living", 1),
+        ("what is botox", 0),
+        ("hi", 0),
+    }
+
+
+def test_a_message_only_the_crisis_net_fires_on_gets_the_crisis_verdict() -> None:
+    texts, labels = ["i want to die", "what is botox", "hello"] * 3, [1, 0, 0] * 3
+    report = cross_validate(texts, labels, ["x"] * 9, 0.9, 0.3, folds=3)
+    never = make_model().fit(["i cant breathe", "what is botox"] * 2, [1, 0] * 2)
+    net = SafetyNet(never, 1.01, report, None, make_model().fit(texts, labels), 0.5, report)
+    assert net.verdict("i want to die") == NetVerdict(True, "crisis", net.score("i want to die"))
+    assert not net.verdict("what is botox").fires

@@ -6,18 +6,23 @@ from typing import Any
 
 import pytest
 
+from bot.safety.net import NetVerdict
 from bot.safety.router import SafetyCheck, route
 from bot.safety.rules import CompiledRules, Match
 
 
 class FakeNet:
-    threshold = 0.5
+    """A net that says the same of every message."""
 
     def __init__(self, score: float) -> None:
         self._score = score
 
-    def score(self, text: str) -> float:
-        return self._score
+    def verdict(self, text: str) -> NetVerdict:
+        return verdict(self._score)
+
+
+def verdict(score: float, kind: str = "emergency", threshold: float = 0.5) -> NetVerdict:
+    return NetVerdict(score >= threshold, kind, score)
 
 
 def match(decision: str, rule: str, fired: bool = True) -> Match:
@@ -48,7 +53,7 @@ def match(decision: str, rule: str, fired: bool = True) -> Match:
 def test_the_order_is_emergency_crisis_net_advice_off_topic_classifier(
     matches: list[Match], net_score: float, expected: str
 ) -> None:
-    decision = route(matches, "cost", net_score=net_score, net_threshold=0.5)
+    decision = route(matches, "cost", net=verdict(net_score))
     assert decision.decision == expected
 
 
@@ -58,8 +63,7 @@ def test_a_net_alarm_beats_a_refusal_and_names_the_rules_it_overrode() -> None:
     decision = route(
         [match("personal_advice", "p"), match("out_of_scope", "o")],
         "personal_advice",
-        net_score=0.8,
-        net_threshold=0.5,
+        net=verdict(0.8),
     )
     assert (decision.intent, decision.decision, decision.also) == (
         "emergency",
@@ -81,26 +85,26 @@ def test_what_fired_is_in_the_output() -> None:
 
 
 def test_the_net_below_its_threshold_leaves_the_classifier() -> None:
-    decision = route([], "faq/what_is_botox", net_score=0.2, net_threshold=0.5)
+    decision = route([], "faq/what_is_botox", net=verdict(0.2))
     assert (decision.intent, decision.by) == ("faq/what_is_botox", "classifier")
 
 
 def test_the_net_marks_its_decision_for_review() -> None:
-    decision = route([], "cost", net_score=0.8, net_threshold=0.5)
+    decision = route([], "cost", net=verdict(0.8))
     assert decision.intent == "emergency"
     assert decision.as_output() == {"decision": "urgent_unconfirmed", "by": "net", "score": 0.8}
 
 
 def test_a_net_alarm_its_second_model_calls_a_crisis_gets_the_crisis_reply() -> None:
-    decision = route([], "cost", net_score=0.8, net_threshold=0.5, net_kind="crisis")
+    decision = route([], "cost", net=verdict(0.8, "crisis"))
     assert (decision.intent, decision.decision, decision.by) == ("emergency", "crisis", "net")
-    below = route([], "cost", net_score=0.4, net_threshold=0.5, net_kind="crisis")
+    below = route([], "cost", net=verdict(0.4, "crisis"))
     assert below.decision == "classifier"
 
 
 @pytest.mark.parametrize("intent", ["emergency", "crisis"])
 def test_an_unconfirmed_classifier_alarm_gets_the_refusal(intent: str) -> None:
-    decision = route([], intent, net_score=0.1, net_threshold=0.5)
+    decision = route([], intent, net=verdict(0.1))
     assert (decision.intent, decision.by) == ("personal_advice", "classifier_unconfirmed")
 
 
