@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.config import Settings
 from bot.safety.net import (
+    CRISIS_NET_FLOOR,
     NetVerdict,
     SafetyNet,
     crisis_examples,
@@ -96,3 +98,24 @@ def test_a_message_only_the_crisis_net_fires_on_gets_the_crisis_verdict() -> Non
     net = SafetyNet(never, 1.01, report, None, make_model().fit(texts, labels), 0.5, report)
     assert net.verdict("i want to die") == NetVerdict(True, "crisis", net.score("i want to die"))
     assert not net.verdict("what is botox").fires
+
+
+class Constant:
+    """A model that gives every text the same probability."""
+
+    def __init__(self, p: float) -> None:
+        self.p = p
+
+    def predict_proba(self, texts: list[str]) -> Any:
+        import numpy as np
+
+        return np.array([[1 - self.p, self.p]] * len(texts))
+
+
+@pytest.mark.parametrize(("urgent", "fires"), [(0.04, False), (0.06, True)])
+def test_the_crisis_net_is_asked_only_above_the_floor(urgent: float, fires: bool) -> None:
+    assert CRISIS_NET_FLOOR == 0.05
+    texts, labels = ["i cant breathe", "what is botox"] * 3, [1, 0] * 3
+    report = cross_validate(texts, labels, ["x"] * 6, 0.9, 0.3, folds=2)
+    net = SafetyNet(Constant(urgent), 0.5, report, None, Constant(0.99), 0.5, report)
+    assert net.verdict("anything").fires is fires
