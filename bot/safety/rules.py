@@ -19,7 +19,9 @@ conditions hold:
   happens to someone now (`@personal_or_now`) does not fire ("can Botox cause trouble swallowing?");
   `exempt_unless_any_sign`: as `exempt`, but any sign anywhere in the message that it is happening
   (`@personal_or_now`, `@signs_it_is_happening`, a time such as "2 days after") makes it fire
-  (review C2).
+  (review C2), unless the message says it is not happening (one of the file's
+  `not_happening_phrases`: "is losing bladder control a side effect? ... not happening, just
+  wondering").
   A sentence about people in general (`@in_general`: "someone", "anyone") with none of
   `@happening_to_writer` ("my", "now", "just", ...) counts as a general question too, when the
   file has those two lists.
@@ -44,7 +46,8 @@ Lead-ins: a sentence starting with one of the file's `lead_ins` ("just in case",
 question") is read without them when deciding whether it is a general question.
 
 Negation: when a file lists `negations` ("no", "without"), a match right after one of them (at
-most two words before it, no punctuation between) does not fire ("no double vision").
+most two words before it, no punctuation between) does not fire ("no double vision"), and an
+`only_with` or `also_with` word right after one does not count ("no fever").
 
 A condition word written `@name` stands for the list `name` under `word_lists` in the same file,
 which `faqbot safety show` prints expanded. Nothing else is generated: every phrase and pattern
@@ -157,6 +160,7 @@ class RuleFile(BaseModel, extra=Extra.forbid):
     hypothetical_starts: list[str] = []
     supposition_starts: list[str] = []
     reading_phrases: list[str] = []
+    not_happening_phrases: list[str] = []
     lead_ins: list[str] = []
     safety_rules: list[Rule]  # not `rules`: Rasa reads data/ and would take them for its rules
 
@@ -341,6 +345,8 @@ def _answered_by(intent: str | None, intents: list[str]) -> bool:
 def _conditions(
     file: RuleFile, rule: Rule, doc: Any, start: int, words: frozenset[str], intent: str | None
 ) -> tuple[bool, str]:
+    if file.negations and (rule.only_with or rule.also_with):
+        words = _affirmed_words(file, doc)
     if rule.only_with:
         found = file.words(rule.only_with) & words
         if not found:
@@ -356,6 +362,8 @@ def _conditions(
     if rule.general_questions != "fire" and is_general_question(file, doc[start].sent):
         if rule.general_questions == "exempt":
             return False, "blocked: a general question (no sign it is happening to someone)"
+        if _has_phrase(doc, file.not_happening_phrases):
+            return False, "blocked: a general question, and the message says it is not happening"
         signs = file.words(["@personal_or_now", "@signs_it_is_happening"]) & words
         timed = "recent_units" in file.word_lists and _a_time_ago(file, doc)
         if not signs and not timed:
@@ -370,6 +378,13 @@ def _conditions(
     if rule.also_with:
         why += f" and {sorted(file.words(rule.also_with) & words)}"
     return True, why
+
+
+def _affirmed_words(file: RuleFile, doc: Any) -> frozenset[str]:
+    """The message's words (lemma and lower case), leaving out those right after a negation."""
+    return frozenset(
+        w for t in doc if not _negated(file, doc, t.i) for w in (t.lemma_.lower(), t.lower_)
+    )
 
 
 def _negated(file: RuleFile, doc: Any, start: int) -> bool:
