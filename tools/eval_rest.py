@@ -127,7 +127,19 @@ def evaluate_blind(
     """Scores and misses of one blind FAQ set; metric names carry the file's stem."""
     answers = ask_all(ask, read_blind(path))
     metrics, _ = faq_scores(answers, f"blind[{path.stem}]")
+    metrics[f"blind[{path.stem}]_topic_or_safe"] = rate(answers, right_topic_or_safe)
     return metrics, [a for a in answers if is_miss(a)]
+
+
+SAFE_REPLIES = frozenset({"out_of_scope", "personal_advice", "clarify"})
+
+
+def right_topic_or_safe(answer: Answer) -> bool:
+    """The right topic; or, for a question no entry answers, a reply that says so (out of scope,
+    the refusal, or a clarifying question) rather than a wrong answer."""
+    if answer.topic == gold_topic(answer.gold):
+        return True
+    return not answer.gold.startswith("faq/") and answer.topic in SAFE_REPLIES
 
 
 URGENT_TOPICS = frozenset({"emergency", "urgent_unconfirmed", "crisis"})
