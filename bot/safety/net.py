@@ -162,16 +162,29 @@ def cross_validate(
     max_fpr: float = 0.002,
     max_fpr_everyday: float = 0.015,
     caught_by_rules: list[bool] | None = None,
+    n_jobs: int = 2,
 ) -> CrossValidation:
     import numpy as np
     from sklearn.model_selection import StratifiedKFold
 
+    from joblib import Parallel, delayed
+
     y = np.array(labels)
     scores = np.zeros(len(texts))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for train, test in splitter.split(texts, y):
+    splits = list(splitter.split(texts, y))
+
+    def held_out_scores(train: Any, test: Any) -> Any:
         model = make_model(c).fit([texts[i] for i in train], y[train])
-        scores[test] = model.predict_proba([texts[i] for i in test])[:, 1]
+        return model.predict_proba([texts[i] for i in test])[:, 1]
+
+    # The folds are independent: on 2 cores, training takes half the time (same scores).
+    for (_, test), fold_scores in zip(
+        splits,
+        Parallel(n_jobs=n_jobs)(delayed(held_out_scores)(tr, te) for tr, te in splits),
+        strict=True,
+    ):
+        scores[test] = fold_scores
     positive = np.sort(scores[y == 1])
     negative = y == 0
     everyday = np.array([o == "net:not_urgent" for o in origins])
