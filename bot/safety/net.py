@@ -165,9 +165,8 @@ def cross_validate(
     n_jobs: int = 2,
 ) -> CrossValidation:
     import numpy as np
-    from sklearn.model_selection import StratifiedKFold
-
     from joblib import Parallel, delayed
+    from sklearn.model_selection import StratifiedKFold
 
     y = np.array(labels)
     scores = np.zeros(len(texts))
