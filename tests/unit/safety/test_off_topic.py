@@ -68,6 +68,7 @@ def test_each_subject_is_found(detector: OffTopicDetector, text: str, subject: s
         ("I get tension headaches as well as chronic migraine, can I have it", "eligibility"),
         # Entries answer these (issue 11): Botox for other headaches, CGRP medicines, gepants.
         ("is botox any good for cluster headaches", "other_headache_types"),
+        ("does it help tension headaches too?", "other_headache_types"),
         ("what is atogepant", "gepants_what"),
         ("aimovig vs ajovy", "cgrp_antibodies_what"),
         ("is it the same toxin that causes botulism food poisoning", "what_is_in_botox"),
