@@ -12,11 +12,10 @@ from bot.safety.net import (
     CRISIS_NET_FLOOR,
     NetVerdict,
     SafetyNet,
-    crisis_examples,
-    crisis_training_set,
     cross_validate,
     make_model,
     net_examples,
+    train_net,
     training_set,
 )
 
@@ -65,30 +64,37 @@ def test_the_net_survives_a_save_and_load(tmp_path: Path) -> None:
     )
 
 
-def test_the_kind_model_learns_crisis_from_emergency_on_urgent_messages_only() -> None:
-    texts = ["i want to die", "i cant breathe", "what is botox", "no point living"] * 3
-    labels = [1, 1, 0, 1] * 3
-    origins = ["net:crisis", "nlu:emergency", "nlu:what_is_botox", "nlu:crisis"] * 3
-    kind_texts, kinds = crisis_examples(texts, labels, origins)
-    assert "what is botox" not in kind_texts and kinds[:3] == [1, 0, 1]
-    report = cross_validate(texts, labels, origins, 0.9, 0.3, folds=2)
-    kind_model = make_model().fit(kind_texts, kinds)
-    net = SafetyNet(make_model().fit(texts, labels), 0.3, report, kind_model)
-    assert net.kind("i want to die") == "crisis" and net.kind("i cant breathe") == "emergency"
-
-
-def test_the_crisis_net_learns_crisis_against_everyday_messages_without_emergencies() -> None:
+def test_the_crisis_cross_validation_leaves_out_the_emergencies() -> None:
     texts = ["i want to die", "i cant breathe", "what is botox", "no point living", "hi"] * 4
     labels = [1, 1, 0, 1, 0] * 4
-    origins = ["net:crisis", "nlu:emergency", "nlu:what_is_botox", "nlu:crisis", "nlu:greet"] * 4
-    crisis_texts, crisis_labels, _ = crisis_training_set(texts, labels, origins)
-    assert "i cant breathe" not in crisis_texts
-    assert set(zip(crisis_texts, crisis_labels, strict=False)) == {
-        ("i want to die", 1),
-        ("no point living", 1),
-        ("what is botox", 0),
-        ("hi", 0),
+    is_crisis = [1, 0, 0, 1, 0] * 4
+    rows = [True, False, True, True, True] * 4
+    report = cross_validate(
+        texts, is_crisis, ["x"] * 20, 0.9, 0.3, folds=2, rows=rows, fold_labels=labels
+    )
+    assert (report.positives, report.negatives) == (8, 8)
+
+
+def test_the_three_nets_share_one_set_of_features_and_tell_crisis_from_emergency(
+    tmp_path: Path,
+) -> None:
+    # Distinct lines (the training set drops duplicates), enough for every fold to see each kind.
+    lines = {
+        "emergency": [f"i cant breathe and my face is drooping {n}" for n in "abcdefgh"],
+        "crisis": [f"i want to die, no point living {n}" for n in "abcdefgh"],
+        "not_urgent": [f"what is botox and how much does it cost {n}" for n in "abcdefgh"],
     }
+    for label, texts in lines.items():
+        (tmp_path / "src" / label).mkdir(parents=True)
+        (tmp_path / "src" / label / "a.txt").write_text("\n".join(texts), encoding="utf-8")
+    net = train_net(tmp_path, [], folds=2)
+    net.save(tmp_path / "net.pickle")
+    loaded = SafetyNet.load(tmp_path / "net.pickle")
+    features = loaded.model.named_steps["features"]
+    assert loaded.kind_model.named_steps["features"] is features
+    assert loaded.crisis_model.named_steps["features"] is features
+    assert loaded.kind("i want to die") == "crisis"
+    assert loaded.kind("i cant breathe") == "emergency"
 
 
 def test_a_message_only_the_crisis_net_fires_on_gets_the_crisis_verdict() -> None:
