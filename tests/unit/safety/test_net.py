@@ -125,3 +125,12 @@ def test_the_crisis_net_is_asked_only_above_the_floor(urgent: float, fires: bool
     report = cross_validate(texts, labels, ["x"] * 6, 0.9, 0.3, folds=2)
     net = SafetyNet(Constant(urgent), 0.5, report, None, Constant(0.99), 0.5, report)
     assert net.verdict("anything").fires is fires
+
+
+def test_the_recall_with_rules_counts_every_urgent_message_a_rule_or_the_net_catches() -> None:
+    texts = ["i cant breathe now", "my face droops now", "what is botox", "hello there"] * 3
+    labels = [1, 1, 0, 0] * 3
+    origins = ["net:emergency", "net:emergency", "nlu:faq", "nlu:greet"] * 3
+    caught = [True, False, False, False] * 3
+    report = cross_validate(texts, labels, origins, 0.5, 0.99, folds=3, caught_by_rules=caught)
+    assert report.recall_with_rules == pytest.approx(0.5)
