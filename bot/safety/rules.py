@@ -19,9 +19,12 @@ conditions hold:
   happens to someone now (`@personal_or_now`) does not fire ("can Botox cause trouble swallowing?");
   `exempt_unless_any_sign`: as `exempt`, but any sign anywhere in the message that it is happening
   (`@personal_or_now`, `@signs_it_is_happening`, a time such as "2 days after") makes it fire
-  (review C2), unless the message says it is not happening (one of the file's
-  `not_happening_phrases`: "is losing bladder control a side effect? ... not happening, just
-  wondering").
+  (review C2).
+  With either, a question (a sentence ending in "?", starting with a question word or "if", or
+  asking indirectly: one of the file's `indirect_questions`, "wondered if") in a message that
+  says it is not happening (one of the file's `not_happening_phrases`: "is losing bladder
+  control a side effect? ... not happening, just wondering"; "never had one") does not fire,
+  unless "before" or "until" follows the phrase ("nothing like that has happened before").
   A sentence about people in general (`@in_general`: "someone", "anyone") with none of
   `@happening_to_writer` ("my", "now", "just", ...) counts as a general question too, when the
   file has those two lists.
@@ -40,7 +43,9 @@ case") in its sentence, or after one of its `hypothetical_starts` ("if") in a se
 `now_words` word and no time ("2 days after", "last night"): "if I ever had trouble swallowing
 after my injections, who would I call, 111?" does not fire; "if he can't breathe" still does. A
 match in a sentence with a `reading_words` word ("leaflet", "mentioned") or one of the file's
-`reading_phrases` ("read about") and no `now_words` word does not fire either.
+`reading_phrases` ("read about") and no `now_words` word does not fire either, unless a
+`someone_now` word comes after the reading word ("we were watching a film when my dad
+collapsed").
 
 Lead-ins: a sentence starting with one of the file's `lead_ins` ("just in case", "quick
 question") is read without them when deciding whether it is a general question.
@@ -161,6 +166,7 @@ class RuleFile(BaseModel, extra=Extra.forbid):
     supposition_starts: list[str] = []
     reading_phrases: list[str] = []
     not_happening_phrases: list[str] = []
+    indirect_questions: list[str] = []
     lead_ins: list[str] = []
     safety_rules: list[Rule]  # not `rules`: Rasa reads data/ and would take them for its rules
 
@@ -359,11 +365,12 @@ def _conditions(
             return False, f"blocked: unless word {sorted(found_unless)}"
     if rule.answered_by and _answered_by(intent, rule.answered_by):
         return False, f"blocked: the classifier's intent {intent!r} answers it (answered_by)"
+    asks = rule.general_questions != "fire" and _asks(file, doc[start].sent)
+    if asks and _says_not_happening(file, doc):
+        return False, "blocked: a question, and the message says it is not happening"
     if rule.general_questions != "fire" and is_general_question(file, doc[start].sent):
         if rule.general_questions == "exempt":
             return False, "blocked: a general question (no sign it is happening to someone)"
-        if _has_phrase(doc, file.not_happening_phrases):
-            return False, "blocked: a general question, and the message says it is not happening"
         signs = file.words(["@personal_or_now", "@signs_it_is_happening"]) & words
         timed = "recent_units" in file.word_lists and _a_time_ago(file, doc)
         if not signs and not timed:
@@ -437,6 +444,40 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
     return False
 
 
+# After a `not_happening_phrases` phrase, these make it about the past only: "nothing like that
+# has happened before" says nothing about now.
+ONLY_BEFORE = frozenset({"before", "until", "till", "til", "previously"})
+
+
+def _says_not_happening(file: RuleFile, doc: Any) -> bool:
+    """One of the file's `not_happening_phrases` ("never had one", "nobody here is unwell"),
+    not followed by "before" or "until"."""
+    text = _words_text(doc)
+    for phrase in file.not_happening_phrases:
+        needle = f" {phrase.lower()} "
+        at = text.find(needle)
+        while at != -1:
+            after = text[at + len(needle) :].split(" ", 1)[0]
+            if after not in ONLY_BEFORE:
+                return True
+            at = text.find(needle, at + 1)
+    return False
+
+
+def _asks(file: RuleFile, sentence: Any) -> bool:
+    """A question: it ends with "?", starts with a question word or a supposition ("if"), or
+    asks indirectly (one of the file's `indirect_questions`: "wondered if", "whether")."""
+    words = _without_lead_in(file, [t.lower_ for t in sentence if not t.is_punct])
+    if not words:
+        return False
+    starts = file.words(["@question_starts"]) | {w.lower() for w in file.hypothetical_starts}
+    return (
+        sentence.text.rstrip().endswith("?")
+        or words[0] in starts
+        or _has_phrase(sentence, file.indirect_questions)
+    )
+
+
 def _words_text(sentence: Any) -> str:
     return " " + " ".join(t.lower_ for t in sentence if not t.is_punct) + " "
 
@@ -475,14 +516,27 @@ def _hypothetical(file: RuleFile, sentence: Any, start: int) -> bool:
         and any(f" {s.lower()} " in before for s in file.hypothetical_starts)
         and bool(tokens & file.words(["@hypothetical_words"]))
     )
-    read = ("reading_words" in lists and bool(tokens & file.words(["@reading_words"]))) or (
-        _has_phrase(sentence, file.reading_phrases)
-    )
+    read = (
+        ("reading_words" in lists and bool(tokens & file.words(["@reading_words"])))
+        or _has_phrase(sentence, file.reading_phrases)
+    ) and not _someone_else_in(file, sentence)
     now = file.words(["@now_words"])
     if tokens & now:
         return False
     # In what they read, a time is when they read it ("when I read it last night").
     return read or (supposes and not _a_time_ago(file, sentence))
+
+
+def _someone_else_in(file: RuleFile, sentence: Any) -> bool:
+    """A `someone_now` word ("my", "dad", "suddenly") after the first reading word: "we were
+    watching a film when my dad collapsed" is about now; "my neurologist mentioned trouble
+    swallowing" and "I read about loss of bladder control, it scared me" are not."""
+    if "someone_now" not in file.word_lists:
+        return False
+    words = [t.lower_ for t in sentence if not t.is_punct]
+    reading = file.words(["@reading_words"]) | {p.split()[0].lower() for p in file.reading_phrases}
+    first = next((i for i, word in enumerate(words) if word in reading), len(words))
+    return bool(set(words[first + 1 :]) & file.words(["@someone_now"]))
 
 
 def _a_time_ago(file: RuleFile, sentence: Any) -> bool:
