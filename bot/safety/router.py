@@ -6,6 +6,8 @@
 3. the second net (bot/safety/net.py) scores the message at or above its threshold
    -> intent `emergency`, decision `urgent_unconfirmed`: the short urgent-help reply, marked
    for review; or decision `crisis` (the crisis reply) when its second model calls it a crisis.
+   It stays silent when the message says nothing is happening (the emergency file's
+   `not_happening_phrases`: "not happening, just being organised"), as a question there does.
    It comes before the refusal and off-topic rules: a message that names a medicine
    ("I took all my rizatriptan") or asks for a decision ("should I just go to sleep?") can
    still describe an emergency happening now, and urgent help must win over a refusal.
@@ -77,9 +79,10 @@ def route(
     matches: list[Match],
     classifier_intent: str | None,
     net: NetVerdict | None = None,
+    not_happening: bool = False,
 ) -> Decision:
-    """The decision for a message, from its rule matches (fired or not), the classifier's intent
-    and the second net's verdict (None: no net)."""
+    """The decision for a message, from its rule matches (fired or not), the classifier's intent,
+    the second net's verdict (None: no net) and whether the message says nothing is happening."""
     first = fired(matches)
     also = tuple(m.rule_id for m in first.values())
 
@@ -105,7 +108,7 @@ def route(
         if (found := by_rule(decision)) is not None:
             return found
     net_score = None if net is None else net.score
-    if net is not None and net.fires:
+    if net is not None and net.fires and not not_happening:
         decided = CRISIS if net.kind == CRISIS else URGENT_UNCONFIRMED
         return Decision(EMERGENCY, decided, "net", score=net_score, also=also)
     for decision in (PERSONAL_ADVICE, OUT_OF_SCOPE):
@@ -138,4 +141,6 @@ class SafetyCheck:
         matches = self.rules.check(doc, answer_key or classifier_intent)
         if self.net is None:
             return route(matches, classifier_intent), matches
-        return route(matches, classifier_intent, self.net.verdict(text)), matches
+        verdict = self.net.verdict(text)
+        quiet = verdict.fires and self.rules.says_not_happening(doc)
+        return route(matches, classifier_intent, verdict, quiet), matches

@@ -323,6 +323,12 @@ class CompiledRules:
         matches = _crisis_words_are_crisis(found)
         return sorted(matches, key=lambda m: (FILE_ORDER[m.decision], not m.fired))
 
+    def says_not_happening(self, doc: Any) -> bool:
+        """The message says nothing is happening (the emergency file's `not_happening_phrases`)."""
+        return any(
+            f.decision == "emergency" and _says_not_happening(f, doc) for f in self.book.files
+        )
+
 
 def _crisis_words_are_crisis(found: list[tuple[int, int, Match]]) -> list[Match]:
     """An emergency match inside a fired crisis match that starts before it ("hoping I won't
@@ -445,8 +451,8 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
 
 
 # After a `not_happening_phrases` phrase, these make it about the past only: "nothing like that
-# has happened before" says nothing about now.
-ONLY_BEFORE = frozenset({"before", "until", "till", "til", "previously"})
+# has happened before" (or "yet") says nothing about now.
+ONLY_BEFORE = frozenset({"before", "until", "till", "til", "previously", "yet"})
 
 
 def _says_not_happening(file: RuleFile, doc: Any) -> bool:

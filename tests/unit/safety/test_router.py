@@ -167,3 +167,22 @@ def test_rasas_doc_is_used_when_it_is_the_lower_cased_text(
     doc = spacy_pipeline("i can't swallow")
     decision, _ = check.decide("I can't swallow", None, doc)
     assert decision.decision == "emergency"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("If she ever slurred her words, how would we tell a stroke from a side effect? Not "
+         "happening, just being organised.", "classifier"),
+        ("She seems really off today and nothing like that has happened before.",
+         "urgent_unconfirmed"),
+    ],
+)  # fmt: skip
+def test_the_net_stays_silent_when_the_message_says_nothing_is_happening(
+    compiled_rules: CompiledRules, text: str, expected: str
+) -> None:
+    """A net alarm on a message that says nothing is happening is not raised; "nothing like that
+    has happened before" describes a new symptom and is not a denial."""
+    decision, matches = SafetyCheck(compiled_rules, FakeNet(0.9)).decide(text, "cost")
+    assert not any(m.fired for m in matches if m.decision == "emergency")
+    assert decision.decision == expected
