@@ -43,6 +43,10 @@ RULES_FILE = "rules.json"
 NET_FILE = "net.pickle"
 
 
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
 def _answer_key(message: Message) -> str | None:
     """For an FAQ question, the entry the selector chose (`faq/<id>`): off-topic rules name the
     entries that already answer their subject."""
@@ -73,6 +77,9 @@ class SafetyRouter(GraphComponent):
             "crisis_max_fpr_everyday": 0.01,
             "C": 16.0,
             "folds": 5,
+            # reviewed thresholds (None: cross-validation chooses at each training)
+            "threshold": None,
+            "crisis_threshold": None,
         }
 
     def __init__(
@@ -128,6 +135,8 @@ class SafetyRouter(GraphComponent):
             max_fpr=float(self._config["max_fpr"]),
             max_fpr_everyday=float(self._config["max_fpr_everyday"]),
             crisis_max_fpr_everyday=float(self._config["crisis_max_fpr_everyday"]),
+            threshold=_optional_float(self._config.get("threshold")),
+            crisis_threshold=_optional_float(self._config.get("crisis_threshold")),
         )
         logger.info("%s", net.report.format())
         if net.crisis_report is not None:

@@ -134,3 +134,21 @@ def test_the_recall_with_rules_counts_every_urgent_message_a_rule_or_the_net_cat
     caught = [True, False, False, False] * 3
     report = cross_validate(texts, labels, origins, 0.5, 0.99, folds=3, caught_by_rules=caught)
     assert report.recall_with_rules == pytest.approx(0.5)
+
+
+def test_a_reviewed_threshold_is_kept_and_the_chosen_one_reported(tmp_path: Path) -> None:
+    """config.yml's threshold holds whatever cross-validation would choose this time; the report
+    gives both, and the figures at the reviewed one."""
+    lines = {
+        "emergency": [f"i cant breathe and my face is drooping {n}" for n in "abcdefgh"],
+        "crisis": [f"i want to die, no point living {n}" for n in "abcdefgh"],
+        "not_urgent": [f"what is botox and how much does it cost {n}" for n in "abcdefgh"],
+    }
+    for label, texts in lines.items():
+        (tmp_path / "src" / label).mkdir(parents=True)
+        (tmp_path / "src" / label / "a.txt").write_text("\n".join(texts), encoding="utf-8")
+    net = train_net(tmp_path, [], folds=2, threshold=0.42, crisis_threshold=0.37)
+    assert (net.threshold, net.crisis_threshold) == (0.42, 0.37)
+    assert net.report.threshold == 0.42 and net.report.suggested is not None
+    assert "cross-validation alone would choose" in net.report.format()
+    assert train_net(tmp_path, [], folds=2).report.suggested is None
