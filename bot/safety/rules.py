@@ -52,7 +52,8 @@ question") is read without them when deciding whether it is a general question.
 
 Negation: when a file lists `negations` ("no", "without"), a match right after one of them (at
 most two words before it, no punctuation between) does not fire ("no double vision"), and an
-`only_with` or `also_with` word right after one does not count ("no fever").
+`only_with`, `also_with` or `unless` word right after one does not count ("no fever", "no
+asthma").
 
 A condition word written `@name` stands for the list `name` under `word_lists` in the same file,
 which `faqbot safety show` prints expanded. Nothing else is generated: every phrase and pattern
@@ -357,7 +358,7 @@ def _answered_by(intent: str | None, intents: list[str]) -> bool:
 def _conditions(
     file: RuleFile, rule: Rule, doc: Any, start: int, words: frozenset[str], intent: str | None
 ) -> tuple[bool, str]:
-    if file.negations and (rule.only_with or rule.also_with):
+    if file.negations and (rule.only_with or rule.also_with or rule.unless):
         words = _affirmed_words(file, doc)
     if rule.only_with:
         found = file.words(rule.only_with) & words
