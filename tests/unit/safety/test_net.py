@@ -75,18 +75,22 @@ def test_the_crisis_cross_validation_leaves_out_the_emergencies() -> None:
     assert (report.positives, report.negatives) == (8, 8)
 
 
-def test_the_three_nets_share_one_set_of_features_and_tell_crisis_from_emergency(
-    tmp_path: Path,
-) -> None:
-    # Distinct lines (the training set drops duplicates), enough for every fold to see each kind.
+def write_three_kinds(net_dir: Path) -> None:
+    """Distinct lines (the training set drops duplicates), enough for each fold to see each kind."""
     lines = {
         "emergency": [f"i cant breathe and my face is drooping {n}" for n in "abcdefgh"],
         "crisis": [f"i want to die, no point living {n}" for n in "abcdefgh"],
         "not_urgent": [f"what is botox and how much does it cost {n}" for n in "abcdefgh"],
     }
     for label, texts in lines.items():
-        (tmp_path / "src" / label).mkdir(parents=True)
-        (tmp_path / "src" / label / "a.txt").write_text("\n".join(texts), encoding="utf-8")
+        (net_dir / "src" / label).mkdir(parents=True)
+        (net_dir / "src" / label / "a.txt").write_text("\n".join(texts), encoding="utf-8")
+
+
+def test_the_three_nets_share_one_set_of_features_and_tell_crisis_from_emergency(
+    tmp_path: Path,
+) -> None:
+    write_three_kinds(tmp_path)
     net = train_net(tmp_path, [], folds=2)
     net.save(tmp_path / "net.pickle")
     loaded = SafetyNet.load(tmp_path / "net.pickle")
@@ -139,14 +143,7 @@ def test_the_recall_with_rules_counts_every_urgent_message_a_rule_or_the_net_cat
 def test_a_reviewed_threshold_is_kept_and_the_chosen_one_reported(tmp_path: Path) -> None:
     """config.yml's threshold holds whatever cross-validation would choose this time; the report
     gives both, and the figures at the reviewed one."""
-    lines = {
-        "emergency": [f"i cant breathe and my face is drooping {n}" for n in "abcdefgh"],
-        "crisis": [f"i want to die, no point living {n}" for n in "abcdefgh"],
-        "not_urgent": [f"what is botox and how much does it cost {n}" for n in "abcdefgh"],
-    }
-    for label, texts in lines.items():
-        (tmp_path / "src" / label).mkdir(parents=True)
-        (tmp_path / "src" / label / "a.txt").write_text("\n".join(texts), encoding="utf-8")
+    write_three_kinds(tmp_path)
     net = train_net(tmp_path, [], folds=2, threshold=0.42, crisis_threshold=0.37)
     assert (net.threshold, net.crisis_threshold) == (0.42, 0.37)
     assert net.report.threshold == 0.42 and net.report.suggested is not None
