@@ -19,7 +19,9 @@ conditions hold:
   happens to someone now (`@personal_or_now`) does not fire ("can Botox cause trouble swallowing?");
   `exempt_unless_any_sign`: as `exempt`, but any sign anywhere in the message that it is happening
   (`@personal_or_now`, `@signs_it_is_happening`, a time such as "2 days after") makes it fire
-  (review C2).
+  (review C2); in a message that says where it was read (`reading_words`, `reading_phrases`),
+  only `@signs_it_is_happening` and a time count ("saw it on the leaflet and it scared me" is
+  no sign).
   With either, a question (a sentence ending in "?", starting with a question word or "if", or
   asking indirectly: one of the file's `indirect_questions`, "wondered if") in a message that
   says it is not happening (one of the file's `not_happening_phrases`: "is losing bladder
@@ -378,7 +380,12 @@ def _conditions(
     if rule.general_questions != "fire" and is_general_question(file, doc[start].sent):
         if rule.general_questions == "exempt":
             return False, "blocked: a general question (no sign it is happening to someone)"
-        signs = file.words(["@personal_or_now", "@signs_it_is_happening"]) & words
+        # Who asks ("it freaked me out") is no sign when they say where they read it.
+        read = "reading_words" in file.word_lists and bool(
+            file.words(["@reading_words"]) & words or _has_phrase(doc, file.reading_phrases)
+        )
+        kinds = ["@signs_it_is_happening"] + ([] if read else ["@personal_or_now"])
+        signs = file.words(kinds) & words
         timed = "recent_units" in file.word_lists and _a_time_ago(file, doc)
         if not signs and not timed:
             return False, "blocked: a general question, and no sign anywhere it is happening"
