@@ -422,9 +422,10 @@ def main() -> None:
                 max_fpr_everyday=args.crisis_max_fpr_everyday, rows=crisis_rows,
                 fold_labels=labels, seed=seed,
             ).threshold)  # fmt: skip
-        print(f"thresholds over {args.seeds} fold seeds: urgent {sorted(urgent)} "
-              f"(median {statistics.median(urgent):.3f}); crisis {sorted(crises)} "
-              f"(median {statistics.median(crises):.3f})")  # fmt: skip
+        for name, found in (("urgent", urgent), ("crisis", crises)):
+            listed = ", ".join(f"{t:.3f}" for t in sorted(found))
+            print(f"{name} net over {args.seeds} fold seeds: {listed}; "
+                  f"median {statistics.median(found):.3f}")  # fmt: skip
     heldout = ROOT / "tests" / "data" / "heldout"
     for name in (
         "faq.yml",

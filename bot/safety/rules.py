@@ -25,8 +25,9 @@ conditions hold:
   With either, a question (a sentence ending in "?", starting with a question word or "if", or
   asking indirectly: one of the file's `indirect_questions`, "wondered if") in a message that
   says it is not happening (one of the file's `not_happening_phrases`: "is losing bladder
-  control a side effect? ... not happening, just wondering"; "never had one") does not fire,
-  unless "before" or "until" follows the phrase ("nothing like that has happened before").
+  control a side effect? ... not happening, just wondering"; "nobody here is unwell") does not
+  fire, nor does a general question of either kind in such a message, unless "before" or
+  "until" follows the phrase ("nothing like that has happened before").
   A sentence about people in general (`@in_general`: "someone", "anyone") with none of
   `@happening_to_writer` ("my", "now", "just", ...) counts as a general question too, when the
   file has those two lists.
@@ -380,6 +381,8 @@ def _conditions(
     if rule.general_questions != "fire" and is_general_question(file, doc[start].sent):
         if rule.general_questions == "exempt":
             return False, "blocked: a general question (no sign it is happening to someone)"
+        if _says_not_happening(file, doc):
+            return False, "blocked: a general question, and the message says it is not happening"
         # Who asks ("it freaked me out") is no sign when they say where they read it.
         read = "reading_words" in file.word_lists and bool(
             file.words(["@reading_words"]) & words or _has_phrase(doc, file.reading_phrases)
