@@ -122,9 +122,7 @@ def make_classifier(c: float = 16.0) -> Any:
 
 
 def make_model(c: float = 16.0) -> Any:
-    from sklearn.pipeline import Pipeline
-
-    return Pipeline([("features", make_features()), ("classifier", make_classifier(c))])
+    return with_features(make_features(), make_classifier(c))
 
 
 def with_features(features: Any, classifier: Any) -> Any:

@@ -375,18 +375,16 @@ def _conditions(
             return False, f"blocked: unless word {sorted(found_unless)}"
     if rule.answered_by and _answered_by(intent, rule.answered_by):
         return False, f"blocked: the classifier's intent {intent!r} answers it (answered_by)"
-    asks = rule.general_questions != "fire" and _asks(file, doc[start].sent)
+    sentence = doc[start].sent
+    general = rule.general_questions != "fire" and is_general_question(file, sentence)
+    asks = general or (rule.general_questions != "fire" and _asks(file, sentence))
     if asks and _says_not_happening(file, doc):
         return False, "blocked: a question, and the message says it is not happening"
-    if rule.general_questions != "fire" and is_general_question(file, doc[start].sent):
+    if general:
         if rule.general_questions == "exempt":
             return False, "blocked: a general question (no sign it is happening to someone)"
-        if _says_not_happening(file, doc):
-            return False, "blocked: a general question, and the message says it is not happening"
         # Who asks ("it freaked me out") is no sign when they say where they read it.
-        read = "reading_words" in file.word_lists and bool(
-            file.words(["@reading_words"]) & words or _has_phrase(doc, file.reading_phrases)
-        )
+        read = _mentions_reading(file, doc)
         kinds = ["@signs_it_is_happening"] + ([] if read else ["@personal_or_now"])
         signs = file.words(kinds) & words
         timed = "recent_units" in file.word_lists and _a_time_ago(file, doc)
@@ -467,7 +465,7 @@ ONLY_BEFORE = frozenset({"before", "until", "till", "til", "previously", "yet"})
 
 
 def _says_not_happening(file: RuleFile, doc: Any) -> bool:
-    """One of the file's `not_happening_phrases` ("never had one", "nobody here is unwell"),
+    """One of the file's `not_happening_phrases` ("not happening", "nobody here is unwell"),
     not followed by "before" or "until"."""
     text = _words_text(doc)
     for phrase in file.not_happening_phrases:
@@ -533,15 +531,20 @@ def _hypothetical(file: RuleFile, sentence: Any, start: int) -> bool:
         and any(f" {s.lower()} " in before for s in file.hypothetical_starts)
         and bool(tokens & file.words(["@hypothetical_words"]))
     )
-    read = (
-        ("reading_words" in lists and bool(tokens & file.words(["@reading_words"])))
-        or _has_phrase(sentence, file.reading_phrases)
-    ) and not _someone_else_in(file, sentence)
+    read = _mentions_reading(file, sentence) and not _someone_else_in(file, sentence)
     now = file.words(["@now_words"])
     if tokens & now:
         return False
     # In what they read, a time is when they read it ("when I read it last night").
     return read or (supposes and not _a_time_ago(file, sentence))
+
+
+def _mentions_reading(file: RuleFile, span: Any) -> bool:
+    """A `reading_words` word or a `reading_phrases` phrase in `span` (a sentence or the doc)."""
+    words = {t.lower_ for t in span}
+    return bool(
+        "reading_words" in file.word_lists and words & file.words(["@reading_words"])
+    ) or _has_phrase(span, file.reading_phrases)
 
 
 def _someone_else_in(file: RuleFile, sentence: Any) -> bool:
