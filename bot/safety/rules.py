@@ -309,14 +309,21 @@ class CompiledRules:
         for rule_id, start, end in self.exceptions(doc):
             harmless.setdefault(self.nlp.vocab.strings[rule_id], []).append((start, end))
         found = []
+        told_as_past: dict[str, int] = {}  # rule id -> end of the sentence that placed it long ago
         for match_id, start, end in sorted(raw, key=lambda m: (m[1], m[2])):
             file, rule, phrase = self.keys[self.nlp.vocab.strings[match_id]]
+            sentence = doc[start].sent
             if any(s <= end - 1 < e for s, e in harmless.get(rule.id, [])):
                 fired, why = False, "blocked: a harmless use (except_phrases)"
             elif _negated(file, doc, start):
                 fired, why = False, f"blocked: negated ({doc[max(start - 2, 0) : start].text!r})"
-            elif _long_ago(file, doc[start].sent):
+            elif _long_ago(file, sentence):
                 fired, why = False, "blocked: in the past, nothing about now (long_ago)"
+                told_as_past.setdefault(rule.id, sentence.end)
+            elif told_as_past.get(rule.id, len(doc) + 1) <= sentence.start and _asks_about_the_past(
+                file, sentence
+            ):
+                fired, why = False, "blocked: a question about what an earlier sentence placed long ago"
             elif _hypothetical(file, doc[start].sent, start):
                 fired, why = False, "blocked: supposed or read about, nothing of now (hypothetical)"
             else:
@@ -514,6 +521,21 @@ def _long_ago(file: RuleFile, sentence: Any) -> bool:
         or _has_phrase(sentence, file.past_phrases)
     )
     return past and not _happening_again(file, sentence)
+
+
+# In a question after a story from long ago, these say it is about now: "is this another one?"
+ABOUT_NOW = frozenset({"this", "another"})
+
+
+def _asks_about_the_past(file: RuleFile, sentence: Any) -> bool:
+    """A question ("Does having a grandparent who had a stroke stop me...?", "she asked whether
+    Botox can cause seizures") that says nothing of now: no `now_words` or `happening_again`
+    word, no time ("2 days after") and not "this" or "another". Asked after a sentence that
+    placed the same rule's symptom long ago, it is about that story."""
+    tokens = {t.lower_ for t in sentence}
+    if tokens & (file.words(["@now_words", "@happening_again"]) | ABOUT_NOW):
+        return False
+    return _asks(file, sentence) and not _a_time_ago(file, sentence)
 
 
 def _hypothetical(file: RuleFile, sentence: Any, start: int) -> bool:
