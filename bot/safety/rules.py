@@ -38,7 +38,13 @@ a `long_ago` word, a year such as 2019, or one of the file's `past_phrases`: "ba
 child") and says nothing of it happening again does not fire. A `happening_again` word right after
 "none", "not", "never", "nothing", "no" or "fine", or right before "clear" or "normal", does not
 count ("none since", "came back clear"); a `recent_units` word ("days", "hours") before "ago" or
-after "last" / "past" / "this" does ("two years ago, and again 2 days ago" fires).
+after "last" / "past" / "this" does ("two years ago, and again 2 days ago" fires). A later
+question about the same rule's symptom that says nothing of now (no `now_words` or
+`happening_again` word, no time, not "this" or "another") is about that story and does not fire
+either: "My grandad had a stroke back in 1998 ... Does having a grandparent who had a stroke stop
+me having Botox?" "Now" right after a number is an age ("I'm 31 now"), not again. The crisis
+file counts only years and childhood as long ago: an attempt "last month" still gets the crisis
+reply.
 
 Supposed or read about: a match after one of the file's `supposition_starts` ("what if", "in
 case") in its sentence, or after one of its `hypothetical_starts` ("if") in a sentence with a
@@ -49,6 +55,10 @@ match in a sentence with a `reading_words` word ("leaflet", "mentioned") or one 
 `reading_phrases` ("read about") and no `now_words` word does not fire either, unless a
 `someone_now` word comes after the reading word ("we were watching a film when my dad
 collapsed").
+
+Written up: in a message with one of the file's `writing_phrases` ("a leaflet for", "a short
+story", "school project"), a match in any sentence with no `now_words` word, no "suddenly" and no
+time is the content being written, and does not fire.
 
 Lead-ins: a sentence starting with one of the file's `lead_ins` ("just in case", "quick
 question") is read without them when deciding whether it is a general question.
@@ -169,6 +179,7 @@ class RuleFile(BaseModel, extra=Extra.forbid):
     hypothetical_starts: list[str] = []
     supposition_starts: list[str] = []
     reading_phrases: list[str] = []
+    writing_phrases: list[str] = []
     not_happening_phrases: list[str] = []
     indirect_questions: list[str] = []
     lead_ins: list[str] = []
@@ -324,8 +335,8 @@ class CompiledRules:
                 file, sentence
             ):
                 fired, why = False, "blocked: a question about what an earlier sentence placed long ago"
-            elif _hypothetical(file, doc[start].sent, start):
-                fired, why = False, "blocked: supposed or read about, nothing of now (hypothetical)"
+            elif _hypothetical(file, sentence, start) or _written_up(file, doc, sentence):
+                fired, why = False, "blocked: supposed, read about or written up, nothing of now"
             else:
                 fired, why = _conditions(file, rule, doc, start, words, intent)
             found.append((start, end, Match(
@@ -430,10 +441,13 @@ def _negated(file: RuleFile, doc: Any, start: int) -> bool:
 
 # Before a `happening_again` word, these say it did not happen again ("none since", "fine since");
 # after it, these say a test was fine ("came back clear").
-NOT_AGAIN = frozenset({"none", "not", "never", "nothing", "no", "n't", "fine", "sorted", "well"})
+NOT_AGAIN = frozenset(
+    {"none", "not", "never", "nothing", "no", "n't", "fine", "sorted", "well", "normal", "great",
+     "good", "place"}
+)  # fmt: skip
 ALL_CLEAR = frozenset(
     {"clear", "normal", "fine", "negative", "ok", "okay", "healed", "better", "gone", "recovered",
-     "resolved", "completely", "totally", "fully"}
+     "resolved", "completely", "totally", "fully", "treated"}
 )  # fmt: skip
 
 
@@ -452,11 +466,14 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
     for i, word in enumerate(words):
         before = words[max(i - 2, 0) : i]
         after = words[i + 1] if i + 1 < len(words) else ""
+        # "I'm 31 now", "he's 75 now": an age, not again.
+        after_an_age = word == "now" and i > 0 and words[i - 1].isdigit()
         if (
             word in again
             and not set(before) & NOT_AGAIN
             and after not in ALL_CLEAR
             and i not in in_past_phrase
+            and not after_an_age
         ):
             return True
         if word in recent and (
@@ -559,6 +576,19 @@ def _hypothetical(file: RuleFile, sentence: Any, start: int) -> bool:
         return False
     # In what they read, a time is when they read it ("when I read it last night").
     return read or (supposes and not _a_time_ago(file, sentence))
+
+
+def _written_up(file: RuleFile, doc: Any, sentence: Any) -> bool:
+    """The message is about something the writer is writing (one of the file's `writing_phrases`:
+    "a leaflet for our support group", "a short story", "school project") and the sentence says
+    nothing of now, "suddenly" or a time: the signs are its content ("So far I've got: sudden worst-ever
+    headache, face drooping..."), in whichever sentence they come."""
+    if not file.writing_phrases or not _has_phrase(doc, file.writing_phrases):
+        return False
+    tokens = {t.lower_ for t in sentence}
+    if "suddenly" in tokens or ("now_words" in file.word_lists and tokens & file.words(["@now_words"])):
+        return False
+    return not ("recent_units" in file.word_lists and _a_time_ago(file, sentence))
 
 
 def _mentions_reading(file: RuleFile, span: Any) -> bool:
