@@ -53,8 +53,8 @@ case") in its sentence, or after one of its `hypothetical_starts` ("if") in a se
 after my injections, who would I call, 111?" does not fire; "if he can't breathe" still does. A
 match in a sentence with a `reading_words` word ("leaflet", "mentioned") or one of the file's
 `reading_phrases` ("read about") and no `now_words` word does not fire either, unless a
-`someone_now` word comes after the reading word ("we were watching a film when my dad
-collapsed").
+`someone_now` word comes between the reading word and the match ("we were watching a film when
+my dad collapsed").
 
 Written up: in a message with one of the file's `writing_phrases` ("a leaflet for", "a short
 story", "school project"), a match in any sentence with no `now_words` word, no "suddenly" and no
@@ -66,7 +66,8 @@ question") is read without them when deciding whether it is a general question.
 Negation: when a file lists `negations` ("no", "without"), a match right after one of them (at
 most two words before it, no punctuation between) does not fire ("no double vision"), and an
 `only_with`, `also_with` or `unless` word right after one does not count ("no fever", "no
-asthma").
+asthma"); nor does one with "not" (or "n't") and a form of have or got in the three words before
+it ("she hasn't got a temperature").
 
 A condition word written `@name` stands for the list `name` under `word_lists` in the same file,
 which `faqbot safety show` prints expanded. Nothing else is generated: every phrase and pattern
@@ -421,10 +422,29 @@ def _conditions(
 
 
 def _affirmed_words(file: RuleFile, doc: Any) -> frozenset[str]:
-    """The message's words (lemma and lower case), leaving out those right after a negation."""
+    """The message's words (lemma and lower case), leaving out those right after a negation and
+    those denied with "not" and "have" or "got" ("she hasn't got a temperature", "doesn't have a
+    fever")."""
     return frozenset(
-        w for t in doc if not _negated(file, doc, t.i) for w in (t.lemma_.lower(), t.lower_)
+        w
+        for t in doc
+        if not _negated(file, doc, t.i) and not _not_had(doc, t.i)
+        for w in (t.lemma_.lower(), t.lower_)
     )
+
+
+HAVE = frozenset({"have", "has", "had", "got", "running"})
+
+
+def _not_had(doc: Any, i: int) -> bool:
+    """"n't" or "not", and a form of have or got, in the three words before word `i` (no
+    punctuation between): a condition word said not to be there."""
+    before = []
+    for token in reversed(doc[max(i - 3, 0) : i]):
+        if token.is_punct:
+            break
+        before.append(token.lower_)
+    return bool({"n't", "not"} & set(before)) and bool(HAVE & set(before))
 
 
 def _negated(file: RuleFile, doc: Any, start: int) -> bool:
@@ -570,7 +590,7 @@ def _hypothetical(file: RuleFile, sentence: Any, start: int) -> bool:
         and any(f" {s.lower()} " in before for s in file.hypothetical_starts)
         and bool(tokens & file.words(["@hypothetical_words"]))
     )
-    read = _mentions_reading(file, sentence) and not _someone_else_in(file, sentence)
+    read = _mentions_reading(file, sentence) and not _someone_else_in(file, sentence, start)
     now = file.words(["@now_words"])
     if tokens & now:
         return False
@@ -599,17 +619,18 @@ def _mentions_reading(file: RuleFile, span: Any) -> bool:
     ) or _has_phrase(span, file.reading_phrases)
 
 
-def _someone_else_in(file: RuleFile, sentence: Any) -> bool:
-    """A `someone_now` word ("my", "dad", "suddenly") after the first reading word: "we were
-    watching a film when my dad collapsed" is about now; "my neurologist mentioned trouble
-    swallowing" and "I read about loss of bladder control, it scared me" are not."""
+def _someone_else_in(file: RuleFile, sentence: Any, start: int) -> bool:
+    """A `someone_now` word ("my", "dad", "suddenly") between the first reading word and the
+    match: "we were watching a film when my dad collapsed" is about now; "my neurologist
+    mentioned trouble swallowing", "I read about loss of bladder control, it scared me" and "she
+    tells stories about worst headache of my life call-outs" are not."""
     if "someone_now" not in file.word_lists:
         return False
-    words = [t.lower_ for t in sentence if not t.is_punct]
+    tokens = [t for t in sentence[: max(start - sentence.start, 0)] if not t.is_punct]
+    words = [t.lower_ for t in tokens]
     reading = file.words(["@reading_words"]) | {p.split()[0].lower() for p in file.reading_phrases}
     first = next((i for i, word in enumerate(words) if word in reading), len(words))
     return bool(set(words[first + 1 :]) & file.words(["@someone_now"]))
-
 
 def _a_time_ago(file: RuleFile, sentence: Any) -> bool:
     """A number before a time word ("2 days after", "3 hours"), or a recent time ("last night")."""
