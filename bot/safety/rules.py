@@ -467,7 +467,7 @@ NOT_AGAIN = frozenset(
 )  # fmt: skip
 ALL_CLEAR = frozenset(
     {"clear", "normal", "fine", "negative", "ok", "okay", "healed", "better", "gone", "recovered",
-     "resolved", "completely", "totally", "fully", "treated"}
+     "resolved", "completely", "totally", "fully", "treated", "playing", "working"}
 )  # fmt: skip
 
 
