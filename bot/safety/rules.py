@@ -335,7 +335,7 @@ class CompiledRules:
             elif told_as_past.get(rule.id, len(doc) + 1) <= sentence.start and _asks_about_the_past(
                 file, sentence
             ):
-                fired, why = False, "blocked: a question about what an earlier sentence placed long ago"
+                fired, why = False, "blocked: a question about a story an earlier sentence told"
             elif _hypothetical(file, sentence, start) or _written_up(file, doc, sentence):
                 fired, why = False, "blocked: supposed, read about or written up, nothing of now"
             else:
@@ -437,7 +437,7 @@ HAVE = frozenset({"have", "has", "had", "got", "running"})
 
 
 def _not_had(doc: Any, i: int) -> bool:
-    """"n't" or "not", and a form of have or got, in the three words before word `i` (no
+    """A "not" (or "n't") and a form of have or got in the three words before word `i` (no
     punctuation between): a condition word said not to be there."""
     before = []
     for token in reversed(doc[max(i - 3, 0) : i]):
@@ -601,12 +601,13 @@ def _hypothetical(file: RuleFile, sentence: Any, start: int) -> bool:
 def _written_up(file: RuleFile, doc: Any, sentence: Any) -> bool:
     """The message is about something the writer is writing (one of the file's `writing_phrases`:
     "a leaflet for our support group", "a short story", "school project") and the sentence says
-    nothing of now, "suddenly" or a time: the signs are its content ("So far I've got: sudden worst-ever
-    headache, face drooping..."), in whichever sentence they come."""
+    nothing of now, "suddenly" or a time: the signs are its content ("So far I've got: sudden
+    worst-ever headache, face drooping..."), in whichever sentence they come."""
     if not file.writing_phrases or not _has_phrase(doc, file.writing_phrases):
         return False
     tokens = {t.lower_ for t in sentence}
-    if "suddenly" in tokens or ("now_words" in file.word_lists and tokens & file.words(["@now_words"])):
+    now = file.words(["@now_words"]) if "now_words" in file.word_lists else frozenset()
+    if "suddenly" in tokens or tokens & now:
         return False
     return not ("recent_units" in file.word_lists and _a_time_ago(file, sentence))
 
@@ -631,6 +632,7 @@ def _someone_else_in(file: RuleFile, sentence: Any, start: int) -> bool:
     reading = file.words(["@reading_words"]) | {p.split()[0].lower() for p in file.reading_phrases}
     first = next((i for i, word in enumerate(words) if word in reading), len(words))
     return bool(set(words[first + 1 :]) & file.words(["@someone_now"]))
+
 
 def _a_time_ago(file: RuleFile, sentence: Any) -> bool:
     """A number before a time word ("2 days after", "3 hours"), or a recent time ("last night")."""
