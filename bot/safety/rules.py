@@ -437,8 +437,8 @@ HAVE = frozenset({"have", "has", "had", "got", "running"})
 
 
 def _not_had(doc: Any, i: int) -> bool:
-    """A "not" (or "n't") and a form of have or got in the three words before word `i` (no
-    punctuation between): a condition word said not to be there."""
+    """A "not" (or "n't") and "have", "got" or "running" in the three words before word `i` (no
+    punctuation between): a condition word said not to be there ("not running a temperature")."""
     before = []
     for token in reversed(doc[max(i - 3, 0) : i]):
         if token.is_punct:
@@ -591,8 +591,7 @@ def _hypothetical(file: RuleFile, sentence: Any, start: int) -> bool:
         and bool(tokens & file.words(["@hypothetical_words"]))
     )
     read = _mentions_reading(file, sentence) and not _someone_else_in(file, sentence, start)
-    now = file.words(["@now_words"])
-    if tokens & now:
+    if _says_now(file, sentence):
         return False
     # In what they read, a time is when they read it ("when I read it last night").
     return read or (supposes and not _a_time_ago(file, sentence))
@@ -605,11 +604,16 @@ def _written_up(file: RuleFile, doc: Any, sentence: Any) -> bool:
     worst-ever headache, face drooping..."), in whichever sentence they come."""
     if not file.writing_phrases or not _has_phrase(doc, file.writing_phrases):
         return False
-    tokens = {t.lower_ for t in sentence}
-    now = file.words(["@now_words"]) if "now_words" in file.word_lists else frozenset()
-    if "suddenly" in tokens or tokens & now:
+    if "suddenly" in {t.lower_ for t in sentence} or _says_now(file, sentence):
         return False
     return not ("recent_units" in file.word_lists and _a_time_ago(file, sentence))
+
+
+def _says_now(file: RuleFile, sentence: Any) -> bool:
+    """One of the file's `now_words` ("now", "today", "since") in the sentence."""
+    return "now_words" in file.word_lists and bool(
+        {t.lower_ for t in sentence} & file.words(["@now_words"])
+    )
 
 
 def _mentions_reading(file: RuleFile, span: Any) -> bool:
@@ -627,8 +631,7 @@ def _someone_else_in(file: RuleFile, sentence: Any, start: int) -> bool:
     tells stories about worst headache of my life call-outs" are not."""
     if "someone_now" not in file.word_lists:
         return False
-    tokens = [t for t in sentence[: max(start - sentence.start, 0)] if not t.is_punct]
-    words = [t.lower_ for t in tokens]
+    words = [t.lower_ for t in sentence[: start - sentence.start] if not t.is_punct]
     reading = file.words(["@reading_words"]) | {p.split()[0].lower() for p in file.reading_phrases}
     first = next((i for i, word in enumerate(words) if word in reading), len(words))
     return bool(set(words[first + 1 :]) & file.words(["@someone_now"]))
