@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import warnings
 from collections import Counter
 from typing import Any
 
@@ -29,6 +30,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.exceptions import ConvergenceWarning
 
 from bot.config import Settings
 from bot.nlu.faq import fortran_weights, sentence_features, stacked
@@ -138,7 +140,8 @@ class SafetyRouter(GraphComponent):
             threshold=_optional_float(self._config.get("threshold")),
             crisis_threshold=_optional_float(self._config.get("crisis_threshold")),
         )
-        logger.info("%s", net.report.format())
+        if net.report is not None:
+            logger.info("%s", net.report.format())
         if net.crisis_report is not None:
             logger.info("%s", net.crisis_report.format())
         with self._model_storage.write_to(self._resource) as directory:
@@ -221,7 +224,10 @@ class WeightedLogisticRegressionClassifier(LogisticRegressionClassifier):
             label: (len(labels) / (len(counts) * count)) ** power for label, count in counts.items()
         }
         self.clf.set_params(class_weight=weights, C=float(self.config["C"]))
-        self.clf.fit(features, labels)
+        with warnings.catch_warnings():
+            # config.yml stops L-BFGS at `max_iter` on purpose, short of full convergence.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            self.clf.fit(features, labels)
         self.persist()
         fortran_weights(self.clf)
         return self._resource

@@ -14,10 +14,11 @@ Never below `min_threshold`. That choice rests on a few dozen of the highest-sco
 messages, so it moved by up to 0.05 when a handful of training lines changed (0.635 to 0.664 for
 three FAQ lines). A reviewed `threshold` in config.yml, set from the median over several fold
 seeds (`python -m bot.safety.net --seeds 5`), keeps the shipped net still between trainings;
-each training then reports the held-out recall and false alarms at that threshold beside the one
-cross-validation would choose. No class weighting: the scores stay probabilities. It is trained at
-`rasa train` time by the SafetyRouter component and persisted in Rasa's model storage, with its
-cross-validation report (`python -m bot.safety.net` prints one, with the rules' combined recall).
+`python -m bot.safety.net` reports the held-out recall and false alarms at that threshold beside
+the one cross-validation would choose, with the rules' combined recall (`rasa train` does too when
+config.yml gives `folds`; with `folds: 0` it skips the cross-validation). No class weighting: the
+scores stay probabilities. It is trained at `rasa train` time by the SafetyRouter component and
+persisted in Rasa's model storage.
 
 When it fires, a second logistic regression on the same features, trained on the urgent messages
 only, says which kind they are: a crisis (thoughts of suicide or self-harm) gets the crisis reply,
@@ -271,7 +272,7 @@ class SafetyNet:
         self,
         model: Any,
         threshold: float,
-        report: CrossValidation,
+        report: CrossValidation | None = None,
         kind_model: Any = None,
         crisis_model: Any = None,
         crisis_threshold: float = 1.0,
@@ -338,18 +339,28 @@ def train_net(
     threshold: float | None = None,
     crisis_threshold: float | None = None,
 ) -> SafetyNet:
-    """`threshold`, `crisis_threshold`: reviewed values (config.yml); None: cross-validation's."""
+    """`threshold`, `crisis_threshold`: reviewed values (config.yml); None: cross-validation's.
+    `folds` 0: no cross-validation (both thresholds reviewed; `python -m bot.safety.net` reports
+    them): it took 25 s of `rasa train` on 2 cores for a report the model does not use."""
     texts, labels, origins = training_set(net_dir, nlu_examples)
-    report = cross_validate(
-        texts, labels, origins, target_recall, min_threshold, folds, c,
-        max_fpr=max_fpr, max_fpr_everyday=max_fpr_everyday, fixed_threshold=threshold,
-    )  # fmt: skip
     is_crisis, crisis_rows = crisis_task(labels, origins)
-    crisis_report = cross_validate(
-        texts, is_crisis, origins, target_recall, min_threshold, folds, c,
-        max_fpr=max_fpr, max_fpr_everyday=crisis_max_fpr_everyday,
-        rows=crisis_rows, fold_labels=labels, fixed_threshold=crisis_threshold,
-    )  # fmt: skip
+    report = crisis_report = None
+    if folds:
+        report = cross_validate(
+            texts, labels, origins, target_recall, min_threshold, folds, c,
+            max_fpr=max_fpr, max_fpr_everyday=max_fpr_everyday, fixed_threshold=threshold,
+        )  # fmt: skip
+        crisis_report = replace(
+            cross_validate(
+                texts, is_crisis, origins, target_recall, min_threshold, folds, c,
+                max_fpr=max_fpr, max_fpr_everyday=crisis_max_fpr_everyday,
+                rows=crisis_rows, fold_labels=labels, fixed_threshold=crisis_threshold,
+            ),
+            name="crisis net",
+        )  # fmt: skip
+        threshold, crisis_threshold = report.threshold, crisis_report.threshold
+    elif threshold is None or crisis_threshold is None:
+        raise ValueError("without cross-validation (folds 0), both thresholds must be given")
     features = make_features().fit(texts)
     x = features.transform(texts)
     urgent = [i for i, y in enumerate(labels) if y]
@@ -362,8 +373,7 @@ def train_net(
         features, make_classifier(c).fit(x[crisis_only], [is_crisis[i] for i in crisis_only])
     )
     return SafetyNet(
-        model, report.threshold, report, kind_model,
-        crisis_model, crisis_report.threshold, replace(crisis_report, name="crisis net"),
+        model, threshold, report, kind_model, crisis_model, crisis_threshold, crisis_report
     )  # fmt: skip
 
 
@@ -399,7 +409,7 @@ def main() -> None:
         caught_by_rules=by_rules,
     )  # fmt: skip
     net = SafetyNet(make_model(args.c).fit(texts, labels), report.threshold, report)
-    print(net.report.format())
+    print(report.format())
     is_crisis, crisis_rows = crisis_task(labels, origins)
     crisis = cross_validate(
         texts, is_crisis, origins, args.target_recall, args.min_threshold, c=args.c,

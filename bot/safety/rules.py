@@ -35,10 +35,11 @@ conditions hold:
 Long ago: when a file has the word lists `long_ago` ("months", "years") and `happening_again`
 ("since", "still", "now"), a match in a sentence that places it in the past ("ago" or "last" with
 a `long_ago` word, a year such as 2019, or one of the file's `past_phrases`: "back in", "as a
-child") and says nothing of it happening again does not fire. A `happening_again` word right after
-"none", "not", "never", "nothing", "no" or "fine", or right before "clear" or "normal", does not
-count ("none since", "came back clear"); a `recent_units` word ("days", "hours") before "ago" or
-after "last" / "past" / "this" does ("two years ago, and again 2 days ago" fires). A later
+child") and says nothing of it happening again does not fire. A `happening_again` word up to
+three words after "none", "not", "never", "nothing", "no", "fine", "better" or "recovered", or
+right before "clear" or "normal", does not count ("none since", "never needed it since", "fully
+better now", "came back clear"); a `recent_units` word ("days", "hours") before "ago" or after
+"last" / "past" / "this" does ("two years ago, and again 2 days ago" fires). A later
 question about the same rule's symptom that says nothing of now (no `now_words` or
 `happening_again` word, no time, not "this" or "another") is about that story and does not fire
 either: "My grandad had a stroke back in 1998 ... Does having a grandparent who had a stroke stop
@@ -64,7 +65,8 @@ Lead-ins: a sentence starting with one of the file's `lead_ins` ("just in case",
 question") is read without them when deciding whether it is a general question.
 
 Negation: when a file lists `negations` ("no", "without"), a match right after one of them (at
-most two words before it, no punctuation between) does not fire ("no double vision"), and an
+most two words before it, no punctuation between; at most five across "or" or "nor": "never had
+weakness or trouble talking") does not fire ("no double vision"), and an
 `only_with`, `also_with` or `unless` word right after one does not count ("no fever", "no
 asthma"); nor does one with "not" (or "n't") and a form of have or got in the three words before
 it ("she hasn't got a temperature").
@@ -448,13 +450,17 @@ def _not_had(doc: Any, i: int) -> bool:
 
 
 def _negated(file: RuleFile, doc: Any, start: int) -> bool:
-    """One of the file's `negations` at most two words before the match, no punctuation between."""
+    """One of the file's `negations` at most two words before the match, no punctuation between;
+    across "or" / "nor", at most five ("never had weakness or trouble talking")."""
     if not file.negations:
         return False
-    for token in reversed(doc[max(start - 2, 0) : start]):
+    listed = False
+    for distance, token in enumerate(reversed(doc[max(start - 5, 0) : start]), start=1):
         if token.is_punct:
             return False
-        if token.lower_ in file.negations:
+        if token.lower_ in ("or", "nor"):
+            listed = True
+        if token.lower_ in file.negations and (distance <= 2 or listed):
             return True
     return False
 
@@ -463,7 +469,7 @@ def _negated(file: RuleFile, doc: Any, start: int) -> bool:
 # after it, these say a test was fine ("came back clear").
 NOT_AGAIN = frozenset(
     {"none", "not", "never", "nothing", "no", "n't", "fine", "sorted", "well", "normal", "great",
-     "good", "place"}
+     "good", "place", "better", "recovered", "healed", "ok", "okay"}
 )  # fmt: skip
 ALL_CLEAR = frozenset(
     {"clear", "normal", "fine", "negative", "ok", "okay", "healed", "better", "gone", "recovered",
@@ -484,7 +490,8 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             if words[i : i + len(parts)] == parts:
                 in_past_phrase.update(range(i, i + len(parts)))
     for i, word in enumerate(words):
-        before = words[max(i - 2, 0) : i]
+        # Three words back: "never needed it since", "fully better now".
+        before = words[max(i - 3, 0) : i]
         after = words[i + 1] if i + 1 < len(words) else ""
         # "I'm 31 now", "he's 75 now": an age, not again.
         after_an_age = word == "now" and i > 0 and words[i - 1].isdigit()

@@ -28,7 +28,7 @@ def test_the_copied_data_has_its_three_labels_and_no_duplicates() -> None:
         label: sum(1 for _, got in pairs if got == label)
         for label in ("emergency", "crisis", "not_urgent")
     }
-    assert counts == {"emergency": 776, "crisis": 402, "not_urgent": 1281}
+    assert counts == {"emergency": 776, "crisis": 402, "not_urgent": 1283}
     texts, labels, origins = training_set(
         NET_DIR, [("what is botox", "what_is_botox"), ("i want to die", "crisis")]
     )
@@ -149,3 +149,15 @@ def test_a_reviewed_threshold_is_kept_and_the_chosen_one_reported(tmp_path: Path
     assert net.report.threshold == 0.42 and net.report.suggested is not None
     assert "cross-validation alone would choose" in net.report.format()
     assert train_net(tmp_path, [], folds=2).report.suggested is None
+
+
+def test_without_folds_the_reviewed_thresholds_are_used_and_nothing_is_cross_validated(
+    tmp_path: Path,
+) -> None:
+    write_three_kinds(tmp_path)
+    net = train_net(tmp_path, [], folds=0, threshold=0.42, crisis_threshold=0.37)
+    assert (net.threshold, net.crisis_threshold) == (0.42, 0.37)
+    assert net.report is None and net.crisis_report is None
+    assert net.crisis_model is not None and net.kind_model is not None
+    with pytest.raises(ValueError, match="both thresholds"):
+        train_net(tmp_path, [], folds=0, threshold=0.42)
