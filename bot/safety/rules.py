@@ -156,6 +156,16 @@ class Rule(BaseModel, extra=Extra.forbid):
             raise ValueError(f"phrases listed twice: {duplicates}")
         return value
 
+    @validator("phrases", "except_phrases", each_item=True)
+    def _not_one_common_word(cls, value: str) -> str:  # noqa: N805
+        """A lone "is" or "can" matches nearly every message: usually a comma inside a phrase
+        of a YAML list ("so confused, is") split it in two."""
+        from spacy.lang.en.stop_words import STOP_WORDS
+
+        if value.strip().lower() in STOP_WORDS:
+            raise ValueError(f"{value!r} alone is a common word (a comma inside a phrase?)")
+        return value
+
     @validator("only_with", "also_with", "unless", each_item=True)
     def _single_words(cls, value: str) -> str:  # noqa: N805
         if " " in value.strip():
@@ -477,9 +487,16 @@ ALL_CLEAR = frozenset(
 )  # fmt: skip
 
 
+# Said of the past event, these make a later `happening_again` word the state after it ("I had a
+# mini stroke in 2016 and recovered completely, I'm on aspirin now"), until a turn ("but now ...").
+RECOVERED = frozenset({"recovered", "healed", "resolved"})
+TURNS = frozenset({"but", "though", "although", "however", "until", "till", "yet"})
+
+
 def _happening_again(file: RuleFile, sentence: Any) -> bool:
-    """A `happening_again` word not denied ("none since"), or a `recent_units` word before
-    "ago" or after "last" / "past" ("2 days ago", "in the last few hours")."""
+    """A `happening_again` word not denied ("none since") nor after a recovery in the same
+    clause, or a `recent_units` word before "ago" or after "last" / "past" ("2 days ago", "in
+    the last few hours")."""
     again = file.words(["@happening_again"])
     recent = file.words(["@recent_units"]) if "recent_units" in file.word_lists else frozenset()
     words = [t.lower_ for t in sentence]
@@ -489,7 +506,12 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         for i in range(len(words) - len(parts) + 1):
             if words[i : i + len(parts)] == parts:
                 in_past_phrase.update(range(i, i + len(parts)))
+    recovered = False  # "recovered completely ... I'm on aspirin now": the state after it
     for i, word in enumerate(words):
+        if word in RECOVERED:
+            recovered = True
+        elif word in TURNS:
+            recovered = False
         # Three words back: "never needed it since", "fully better now".
         before = words[max(i - 3, 0) : i]
         after = words[i + 1] if i + 1 < len(words) else ""
@@ -501,6 +523,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             and after not in ALL_CLEAR
             and i not in in_past_phrase
             and not after_an_age
+            and not recovered
         ):
             return True
         if word in recent and (

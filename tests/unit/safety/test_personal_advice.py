@@ -36,7 +36,7 @@ def detector(spacy_pipeline: Any) -> PersonalAdviceDetector:
     [
         ("is it ok for me to go skiing the day after my injections", "about_me"),
         ("I have diabetes, is botox safe for me?", "about_me"),
-        ("is botox a good idea for someone like me with 16 headache days", "about_me"),
+        ("is botox a good idea for someone like me with 16 headache days", "people_like_me"),
         ("what would you do in my position, botox or tablets", "asks_for_a_decision"),
         ("how many units should I ask my neurologist for", "asks_for_a_decision"),
         ("do i need to stop my amitriptyline before botox", "changes_my_medicines"),
