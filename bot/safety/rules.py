@@ -568,7 +568,10 @@ def _asks(file: RuleFile, sentence: Any) -> bool:
 
 
 def _words_text(sentence: Any) -> str:
-    return " " + " ".join(t.lower_ for t in sentence if not t.is_punct) + " "
+    """The words, lower case, with contractions put back together ("is n't" -> "isn't"), so
+    that phrases in the rule files are written as people write them."""
+    text = " ".join(t.lower_ for t in sentence if not t.is_punct).replace("\u2019", "'")
+    return " " + text.replace(" n't", "n't").replace(" '", "'") + " "
 
 
 def _has_phrase(sentence: Any, phrases: list[str]) -> bool:
