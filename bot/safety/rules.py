@@ -38,7 +38,9 @@ a `long_ago` word, a year such as 2019, or one of the file's `past_phrases`: "ba
 child") and says nothing of it happening again does not fire. A `happening_again` word up to
 three words after "none", "not", "never", "nothing", "no", "fine", "better" or "recovered", or
 right before "clear" or "normal", does not count ("none since", "never needed it since", "fully
-better now", "came back clear"); a `recent_units` word ("days", "hours") before "ago" or after
+better now", "came back clear"), nor does one after "recovered", "healed" or "resolved" in the
+same clause ("recovered completely, I'm on aspirin now"; "but now" starts a new one); a
+`recent_units` word ("days", "hours") before "ago" or after
 "last" / "past" / "this" does ("two years ago, and again 2 days ago" fires). A later
 question about the same rule's symptom that says nothing of now (no `now_words` or
 `happening_again` word, no time, not "this" or "another") is about that story and does not fire
