@@ -33,7 +33,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.exceptions import ConvergenceWarning
 
 from bot.config import Settings
-from bot.nlu.faq import fortran_weights, sentence_features, stacked
+from bot.nlu.compact import compact_weights
+from bot.nlu.faq import sentence_features, stacked
 from bot.nlu.rasa_patches import cache_event_types, compile_action_response_check
 from bot.safety.net import SafetyNet, train_net
 from bot.safety.router import SafetyCheck
@@ -228,8 +229,8 @@ class WeightedLogisticRegressionClassifier(LogisticRegressionClassifier):
             # config.yml stops L-BFGS at `max_iter` on purpose, short of full convergence.
             warnings.simplefilter("ignore", ConvergenceWarning)
             self.clf.fit(features, labels)
+        compact_weights(self.clf)
         self.persist()
-        fortran_weights(self.clf)
         return self._resource
 
     def _create_X(self, messages: list[Message]) -> Any:  # noqa: N802 (Rasa's name)
@@ -246,8 +247,8 @@ class WeightedLogisticRegressionClassifier(LogisticRegressionClassifier):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> WeightedLogisticRegressionClassifier:
-        """Rasa's, with the weights in Fortran order (bot.nlu.faq.fortran_weights): the same
-        predictions without a copy of the weight matrix per message."""
+        """Rasa's, with the weights as float32 in Fortran order (bot.nlu.faq.compact_weights):
+        the same predictions without a copy of the weight matrix per message."""
         component = super().load(config, model_storage, resource, execution_context, **kwargs)
-        fortran_weights(component.clf)
+        compact_weights(component.clf)
         return component

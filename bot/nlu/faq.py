@@ -28,6 +28,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.compact import compact_weights, forget_stop_words
 from bot.nlu.spelling import SpellingCorrector
 
 
@@ -36,37 +37,27 @@ def sentence_features(message: Message) -> scipy.sparse.csr_matrix:
     LogisticRegressionClassifier uses, so one more dense featurizer (a sentence encoder) in
     config.yml reaches both classifiers with no code change.
 
-    Without dense features (config.yml today) the sparse ones alone, as float64: the same matrix,
-    entries in the same order, without scipy's general stacking (profiled: most of both
+    As float32, the dtype of the classifiers' weights (compact_weights): scipy would otherwise
+    convert the whole weight matrix to float64 for every message. Without dense features the
+    sparse ones alone: the same matrix, without scipy's general stacking (profiled: most of both
     classifiers' time per message)."""
     sparse = message.get_sparse_features(TEXT)[1]
     dense = message.get_dense_features(TEXT)[1]
     if sparse is not None and dense is None:
-        features = scipy.sparse.csr_matrix(sparse.features)
-        return features.astype(np.result_type(features.dtype, np.float64), copy=False)
+        return scipy.sparse.csr_matrix(sparse.features, dtype=np.float32)
     return scipy.sparse.hstack(
         [
             scipy.sparse.csr_matrix(sparse.features if sparse else []),
             scipy.sparse.csr_matrix(dense.features if dense else []),
-        ]
-    ).tocsr()
+        ],
+        format="csr",
+        dtype=np.float32,
+    )
 
 
 def stacked(rows: list[scipy.sparse.csr_matrix]) -> scipy.sparse.csr_matrix:
     """The rows one under the other; a single row as it is (Rasa parses one message at a time)."""
     return rows[0] if len(rows) == 1 else scipy.sparse.vstack(rows).tocsr()
-
-
-def fortran_weights(clf: Any) -> Any:
-    """`clf` (a fitted linear scikit-learn model) with its weight matrix in Fortran order, the
-    same numbers. Predicting multiplies the sparse features by `coef_.T`; scipy needs that operand
-    C-contiguous and copies it on every call when `coef_` is C-ordered (as fitted and as stored):
-    7.4 MB per message for the intent classifier, 0.54 ms of its 0.57 ms per prediction
-    (docs/operations/performance.md). In Fortran order `coef_.T` is C-contiguous: no copy."""
-    coef = getattr(clf, "coef_", None)
-    if isinstance(coef, np.ndarray) and coef.ndim == 2:
-        clf.coef_ = np.asfortranarray(coef)
-    return clf
 
 
 BRAND_MARKS = re.compile("[\u00ae\u2122\u00a9\u2120]")
@@ -306,22 +297,26 @@ class FaqEntrySelector(GraphComponent):
             self._features(examples, fit=True),
             [m.get(INTENT_RESPONSE_KEY) for m in examples],
         )
+        forget_stop_words(self.model[0])
+        compact_weights(self.model[-1])
         self.persist()
-        fortran_weights(self.model[-1])
         return self._resource
 
     def _features(self, messages: list[Message], fit: bool = False) -> scipy.sparse.csr_matrix:
         """The TF-IDF features of the normalised texts, and the messages' dense sentence features
-        (a sentence encoder in config.yml: bot/nlu/encoder.py) beside them when they have any."""
+        (a sentence encoder in config.yml: bot/nlu/encoder.py) beside them when they have any;
+        float32, as the weights (compact_weights)."""
         texts = [normalised_text(m) for m in messages]
         union = self.model[0]
         sparse = union.fit_transform(texts) if fit else union.transform(texts)
         dense = [m.get_dense_features(TEXT)[1] for m in messages]
         if not self.config["dense_features"] or any(d is None for d in dense):
-            return sparse
+            return sparse.astype(np.float32)
         return scipy.sparse.hstack(
-            [sparse, scipy.sparse.csr_matrix(np.vstack([d.features for d in dense]))]
-        ).tocsr()
+            [sparse, scipy.sparse.csr_matrix(np.vstack([d.features for d in dense]))],
+            format="csr",
+            dtype=np.float32,
+        )
 
     def persist(self) -> None:
         import skops.io as sio
@@ -348,7 +343,7 @@ class FaqEntrySelector(GraphComponent):
                 model = sio.load(path, trusted=True)
         except (ValueError, OSError):
             return cls(config, model_storage, resource)
-        fortran_weights(model[-1])  # the pipeline's linear model
+        compact_weights(model[-1])  # the pipeline's linear model
         return cls(config, model_storage, resource, model)
 
     def process(self, messages: list[Message]) -> list[Message]:

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from bot.nlu.compact import forget_stop_words
 from bot.nlu.data import normalise
 
 URGENT_INTENTS = frozenset({"emergency", "crisis"})
@@ -363,6 +364,7 @@ def train_net(
         raise ValueError("without cross-validation (folds 0), both thresholds must be given")
     features = make_features().fit(texts)
     x = features.transform(texts)
+    forget_stop_words(features)
     urgent = [i for i, y in enumerate(labels) if y]
     crisis_only = [i for i, keep in enumerate(crisis_rows) if keep]
     model = with_features(features, make_classifier(c).fit(x, labels))
