@@ -247,7 +247,7 @@ class WeightedLogisticRegressionClassifier(LogisticRegressionClassifier):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> WeightedLogisticRegressionClassifier:
-        """Rasa's, with the weights as float32 in Fortran order (bot.nlu.faq.compact_weights):
+        """Rasa's, with the weights as float32 in Fortran order (bot.nlu.compact.compact_weights):
         the same predictions without a copy of the weight matrix per message."""
         component = super().load(config, model_storage, resource, execution_context, **kwargs)
         compact_weights(component.clf)
