@@ -7,8 +7,8 @@ Text in them is redacted (bot.stores.redact) before it is written, as in the tra
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
+import threading
 import time
 from dataclasses import dataclass
 
@@ -20,6 +20,8 @@ from bot.nlu.data import normalise
 from bot.stores.redact import redact
 
 metadata = sa.MetaData()
+CREATE_ATTEMPTS = 5
+_CREATING = threading.Lock()
 
 VOTES = ("up", "down")
 
@@ -84,12 +86,19 @@ index_state = sa.Table(
 
 
 def ensure_tables(engine: Engine) -> None:
-    """Creates the tables if missing. Servers or threads starting together may race (the
-    indexer thread and the first page load both create them): the loser goes on. SQLite reports
-    "table already exists" as an OperationalError, PostgreSQL as an IntegrityError or a
-    ProgrammingError."""
-    with contextlib.suppress(IntegrityError, OperationalError, ProgrammingError):
-        metadata.create_all(engine)
+    """Creates the tables if missing. Servers or threads starting together race (the indexer
+    thread and the first page load both create them): the loser of a race tries again, so that
+    no caller goes on before every table exists. SQLite reports "table already exists" as an
+    OperationalError, PostgreSQL as an IntegrityError or a ProgrammingError."""
+    with _CREATING:  # threads of one process take turns; other processes may still race
+        for attempt in range(CREATE_ATTEMPTS):
+            try:
+                metadata.create_all(engine)
+                return
+            except (IntegrityError, OperationalError, ProgrammingError):
+                if attempt == CREATE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
 
 
 def text_key(text: str) -> str:

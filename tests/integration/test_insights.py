@@ -4,6 +4,7 @@ queue and its labels, `faqbot report` / `faqbot review`, and `faqbot purge` cove
 from __future__ import annotations
 
 import json
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -15,10 +16,18 @@ import yaml
 from rasa.core.tracker_store import SQLTrackerStore
 from sqlalchemy.engine import Engine
 
+from bot.insights import store
 from bot.insights.figures import compute, period
 from bot.insights.index import refresh
 from bot.insights.review import LabelError, label, queue
-from bot.insights.store import Vote, feedback, record_vote, review_labels, turns
+from bot.insights.store import (
+    Vote,
+    ensure_tables,
+    feedback,
+    record_vote,
+    review_labels,
+    turns,
+)
 from bot.ops import cli
 from bot.ops.retention import purge
 from tools.insights_load import _event
@@ -128,6 +137,34 @@ def test_the_index_reads_only_new_events_and_pairs_a_late_reply(engine: Engine) 
     with engine.connect() as connection:
         rows = connection.execute(sa.select(turns.c.text, turns.c.outcome).order_by(turns.c.id))
         assert rows.all() == [("first", "answered"), ("second", "out_of_scope")]
+
+
+def tables_missing_after_racing(engine: Engine, workers: int) -> list[set[str]]:
+    """`workers` threads call `ensure_tables` at the same moment; what each then finds missing."""
+    start = threading.Barrier(workers)
+    missing: list[set[str]] = []
+
+    def create() -> None:
+        start.wait()
+        ensure_tables(engine)
+        missing.append(set(store.metadata.tables) - set(sa.inspect(engine).get_table_names()))
+
+    threads = [threading.Thread(target=create) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return missing
+
+
+def test_servers_starting_together_each_find_every_table(engine: Engine) -> None:
+    """The web server's indexer thread and the first page load create the tables at the same
+    moment; neither may go on before all of them exist (CI once answered 500 on SQLite)."""
+    for _ in range(5):
+        with engine.begin() as connection:
+            for table in reversed(store.metadata.sorted_tables):
+                connection.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))
+        assert tables_missing_after_racing(engine, workers=6) == [set()] * 6
 
 
 def test_the_review_queue_labels_become_training_data_and_never_come_back(
