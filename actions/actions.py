@@ -64,7 +64,8 @@ class ActionHandleFallback(Action):
 class ActionSafetyReply(Action):
     """The emergency, crisis, urgent-help or personal-advice reply, from data/safety/replies.yml
     with the one EMERGENCY_NUMBERS setting; which one the safety step decided (`safety` in the
-    parse data), else the intent (a typed `/personal_advice`)."""
+    parse data), else the intent (a typed `/personal_advice`). An emergency that is also a
+    crisis gets the crisis reply after the emergency reply."""
 
     def name(self) -> str:
         return "action_safety_reply"
@@ -73,12 +74,16 @@ class ActionSafetyReply(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         latest = tracker.latest_message or {}
-        kind = (latest.get("safety") or {}).get("decision") or ""
+        safety = latest.get("safety") or {}
+        kind = safety.get("decision") or ""
         if kind not in ("emergency", "crisis", "urgent_unconfirmed", "personal_advice"):
             kind = (latest.get("intent") or {}).get("name") or "personal_advice"
         settings = Settings.from_env()
-        reply = compose(kind, settings.emergency_numbers, load_templates(settings.safety_dir))
-        dispatcher.utter_message(text=reply.text, buttons=reply.buttons, topic=reply.topic)
+        templates = load_templates(settings.safety_dir)
+        kinds = [kind, "crisis"] if kind == "emergency" and safety.get("crisis_too") else [kind]
+        for each in kinds:
+            reply = compose(each, settings.emergency_numbers, templates)
+            dispatcher.utter_message(text=reply.text, buttons=reply.buttons, topic=reply.topic)
         return []
 
 

@@ -1,6 +1,7 @@
 """The one safety step: what the bot does with a message, in an explicit order.
 
 1. an emergency rule (data/safety/red_flags.yml)        -> intent `emergency`, the emergency reply
+   (then the crisis reply when a crisis rule fired too, or the second net calls it a crisis)
 2. a crisis rule (data/safety/crisis.yml)               -> intent `emergency` (the urgent route),
    decision `crisis`: the crisis reply
 3. the second net (bot/safety/net.py) scores the message at or above its threshold
@@ -58,6 +59,9 @@ class Decision:
     phrase: Optional[str] = None  # noqa: UP007
     score: Optional[float] = None  # noqa: UP007
     also: tuple[str, ...] = field(default_factory=tuple)  # other rules that fired (lower in order)
+    # An emergency rule won, and a crisis rule fired too: the crisis reply follows the emergency
+    # reply ("a note saying she's sorry ... locked in the bathroom and won't answer me").
+    crisis_too: bool = False
 
     def as_output(self) -> dict[str, Any]:
         out: dict[str, Any] = {"decision": self.decision, "by": self.by}
@@ -68,6 +72,8 @@ class Decision:
             out["score"] = round(self.score, 4)
         if self.also:
             out["also"] = list(self.also)
+        if self.crisis_too:
+            out["crisis_too"] = True
         return out
 
     @property
@@ -85,6 +91,7 @@ def route(
     the second net's verdict (None: no net) and whether the message says nothing is happening."""
     first = fired(matches)
     also = tuple(m.rule_id for m in first.values())
+    net_says_crisis = net is not None and net.fires and net.kind == CRISIS
 
     def by_rule(decision: str) -> Decision | None:
         match = first.get(decision)
@@ -102,6 +109,7 @@ def route(
             category=match.category,
             phrase=match.phrase,
             also=tuple(r for r in also if r != match.rule_id),
+            crisis_too=decision == EMERGENCY and (CRISIS in first or net_says_crisis),
         )
 
     for decision in (EMERGENCY, CRISIS):

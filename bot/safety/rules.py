@@ -27,7 +27,8 @@ conditions hold:
   says it is not happening (one of the file's `not_happening_phrases`: "is losing bladder
   control a side effect? ... not happening, just wondering"; "nobody here is unwell") does not
   fire, nor does a general question of either kind in such a message, unless "before" or
-  "until" follows the phrase ("nothing like that has happened before").
+  "until" follows the phrase ("nothing like that has happened before") or the question itself
+  has an `asked_about_now` word or a time ("is it normal I can't swallow since yesterday?").
   A sentence about people in general (`@in_general`: "someone", "anyone") with none of
   `@happening_to_writer` ("my", "now", "just", ...) counts as a general question too, when the
   file has those two lists.
@@ -38,11 +39,13 @@ a `long_ago` word, a year such as 2019, or one of the file's `past_phrases`: "ba
 child") and says nothing of it happening again does not fire. A `happening_again` word up to
 three words after "none", "not", "never", "nothing", "no", "fine", "better" or "recovered", or
 right before "clear" or "normal", does not count ("none since", "never needed it since", "fully
-better now", "came back clear"), nor does one after "recovered", "healed" or "resolved" in the
-same clause ("recovered completely, I'm on aspirin now"; "but now" starts a new one); a
-`recent_units` word ("days", "hours") before "ago" or after
-"last" / "past" / "this" does ("two years ago, and again 2 days ago" fires). A later
-question about the same rule's symptom that says nothing of now (no `now_words` or
+better now", "came back clear"), nor does "now" before "know" or "realise" ("what I now know
+was a bleed"), "back" up to three words before "normal" or "usual" ("back to my normal") or
+"back" as a place ("the back of my skull", "my lower back"), nor does one after "recovered",
+"healed" or "resolved" in the same clause ("recovered completely, I'm on aspirin now"; "but
+now" starts a new one); a `recent_units` word ("days", "hours") before "ago" or after "last" /
+"past" / "this" does ("two years ago, and again 2 days ago" fires). A later
+question about a symptom of the same category that says nothing of now (no `now_words` or
 `happening_again` word, no time, not "this" or "another") is about that story and does not fire
 either: "My grandad had a stroke back in 1998 ... Does having a grandparent who had a stroke stop
 me having Botox?" "Now" right after a number is an age ("I'm 31 now"), not again. The crisis
@@ -335,7 +338,9 @@ class CompiledRules:
         for rule_id, start, end in self.exceptions(doc):
             harmless.setdefault(self.nlp.vocab.strings[rule_id], []).append((start, end))
         found = []
-        told_as_past: dict[str, int] = {}  # rule id -> end of the sentence that placed it long ago
+        # (decision, category) -> end of the sentence that placed it long ago: "I had a
+        # concussion in January ... should I wait longer after a head injury?" is that story.
+        told_as_past: dict[tuple[str, str], int] = {}
         for match_id, start, end in sorted(raw, key=lambda m: (m[1], m[2])):
             file, rule, phrase = self.keys[self.nlp.vocab.strings[match_id]]
             sentence = doc[start].sent
@@ -345,10 +350,10 @@ class CompiledRules:
                 fired, why = False, f"blocked: negated ({doc[max(start - 2, 0) : start].text!r})"
             elif _long_ago(file, sentence):
                 fired, why = False, "blocked: in the past, nothing about now (long_ago)"
-                told_as_past.setdefault(rule.id, sentence.end)
-            elif told_as_past.get(rule.id, len(doc) + 1) <= sentence.start and _asks_about_the_past(
-                file, sentence
-            ):
+                told_as_past.setdefault((file.decision, rule.category), sentence.end)
+            elif told_as_past.get(
+                (file.decision, rule.category), len(doc) + 1
+            ) <= sentence.start and _asks_about_the_past(file, sentence):
                 fired, why = False, "blocked: a question about a story an earlier sentence told"
             elif _hypothetical(file, sentence, start) or _written_up(file, doc, sentence):
                 fired, why = False, "blocked: supposed, read about or written up, nothing of now"
@@ -411,7 +416,8 @@ def _conditions(
     sentence = doc[start].sent
     general = rule.general_questions != "fire" and is_general_question(file, sentence)
     asks = general or (rule.general_questions != "fire" and _asks(file, sentence))
-    if asks and _says_not_happening(file, doc):
+    # "... is it normal I can't swallow since yesterday?": a now word or a time outweighs it.
+    if asks and _says_not_happening(file, doc) and not _about_now(file, sentence):
         return False, "blocked: a question, and the message says it is not happening"
     if general:
         if rule.general_questions == "exempt":
@@ -489,6 +495,16 @@ ALL_CLEAR = frozenset(
 )  # fmt: skip
 
 
+# Before "back", these make it the back of the body ("my lower back", "the back").
+PLACE_BEFORE = frozenset({"the", "my", "his", "her", "their", "your", "lower", "upper"})
+
+# After "now", these look back on the event ("what I now know was a thunderclap headache").
+HINDSIGHT = frozenset(
+    {"know", "knows", "realise", "realize", "realised", "realized", "understand", "recognise",
+     "recognize"}
+)  # fmt: skip
+
+
 # Said of the past event, these make a later `happening_again` word the state after it ("I had a
 # mini stroke in 2016 and recovered completely, I'm on aspirin now"), until a turn ("but now ...").
 RECOVERED = frozenset({"recovered", "healed", "resolved"})
@@ -517,14 +533,22 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         # Three words back: "never needed it since", "fully better now".
         before = words[max(i - 3, 0) : i]
         after = words[i + 1] if i + 1 < len(words) else ""
-        # "I'm 31 now", "he's 75 now": an age, not again.
+        # "I'm 31 now", "he's 75 now": an age, not again; "what I now know was": hindsight.
         after_an_age = word == "now" and i > 0 and words[i - 1].isdigit()
+        hindsight = word == "now" and after in HINDSIGHT
+        # "my headaches are back to my normal pattern": settled, not back.
+        settled = word == "back" and bool(set(words[i + 1 : i + 4]) & (ALL_CLEAR | {"usual"}))
+        # "the back of my skull": a place, not again.
+        a_place = word == "back" and (after == "of" or (i > 0 and words[i - 1] in PLACE_BEFORE))
         if (
             word in again
             and not set(before) & NOT_AGAIN
             and after not in ALL_CLEAR
             and i not in in_past_phrase
             and not after_an_age
+            and not hindsight
+            and not settled
+            and not a_place
             and not recovered
         ):
             return True
@@ -603,7 +627,7 @@ def _asks_about_the_past(file: RuleFile, sentence: Any) -> bool:
     """A question ("Does having a grandparent who had a stroke stop me...?", "she asked whether
     Botox can cause seizures") that says nothing of now: no `now_words` or `happening_again`
     word, no time ("2 days after") and not "this" or "another". Asked after a sentence that
-    placed the same rule's symptom long ago, it is about that story."""
+    placed a symptom of the same category long ago, it is about that story."""
     tokens = {t.lower_ for t in sentence}
     if tokens & (file.words(["@now_words", "@happening_again"]) | ABOUT_NOW):
         return False
@@ -649,6 +673,16 @@ def _says_now(file: RuleFile, sentence: Any) -> bool:
     return "now_words" in file.word_lists and bool(
         {t.lower_ for t in sentence} & file.words(["@now_words"])
     )
+
+
+def _about_now(file: RuleFile, sentence: Any) -> bool:
+    """An `asked_about_now` word ("since", "yesterday") or a time ("2 days after") in the
+    sentence."""
+    lists = file.word_lists
+    return bool(
+        "asked_about_now" in lists
+        and {t.lower_ for t in sentence} & file.words(["@asked_about_now"])
+    ) or ("recent_units" in lists and _a_time_ago(file, sentence))
 
 
 def _mentions_reading(file: RuleFile, span: Any) -> bool:

@@ -11,11 +11,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.actions import ActionSafetyReply
 
 
-def reply_to(latest: dict[str, Any]) -> dict[str, Any]:
+def replies_to(latest: dict[str, Any]) -> list[dict[str, Any]]:
     tracker = Tracker("u", {}, latest, [], False, None, {}, "action_listen")
     dispatcher = CollectingDispatcher()
     assert ActionSafetyReply().run(dispatcher, tracker, {}) == []
-    [message] = dispatcher.messages
+    return dispatcher.messages
+
+
+def reply_to(latest: dict[str, Any]) -> dict[str, Any]:
+    [message] = replies_to(latest)
     return message
 
 
@@ -35,3 +39,11 @@ def test_the_numbers_setting_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EMERGENCY_NUMBERS", "000 or 112")
     message = reply_to({"intent": {"name": "emergency"}, "safety": {"decision": "emergency"}})
     assert message["text"].splitlines()[0] == "Call 000 or 112 now."
+
+
+def test_an_emergency_that_is_also_a_crisis_gets_the_crisis_reply_after_it() -> None:
+    safety = {"decision": "emergency", "crisis_too": True}
+    first, second = replies_to({"intent": {"name": "emergency"}, "safety": safety})
+    assert (first["topic"], second["topic"]) == ("emergency", "crisis")
+    assert first["text"].startswith("Call 999, 911 or 112 now.")
+    assert "116 123" in second["text"] and "988" in second["text"]

@@ -81,7 +81,15 @@ def test_what_fired_is_in_the_output() -> None:
         "category": "cat",
         "phrase": "phrase",
         "also": ["c"],
+        "crisis_too": True,
     }
+
+
+def test_an_emergency_is_a_crisis_too_only_when_a_crisis_rule_or_the_net_says_so() -> None:
+    assert not route([match("emergency", "e")], "cost").crisis_too
+    assert route([match("emergency", "e")], "cost", net=verdict(0.8, "crisis")).crisis_too
+    assert not route([match("emergency", "e")], "cost", net=verdict(0.8)).crisis_too
+    assert not route([match("crisis", "c")], "cost").crisis_too
 
 
 def test_the_net_below_its_threshold_leaves_the_classifier() -> None:

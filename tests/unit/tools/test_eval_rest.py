@@ -23,3 +23,11 @@ def answer(gold: str, topic: str) -> Answer:
 )
 def test_a_safe_reply_counts_only_where_no_entry_answers(gold: str, topic: str, ok: bool) -> None:
     assert right_topic_or_safe(answer(gold, topic)) is ok
+
+
+def test_the_crisis_reply_counts_alone_or_after_the_emergency_reply() -> None:
+    def crisis(*topics: str) -> bool:
+        return Answer("q", "crisis", topics[0], "", 0.0, topics=topics).crisis_reply
+
+    assert crisis("crisis") and crisis("emergency", "crisis")
+    assert not crisis("emergency") and not crisis("urgent_unconfirmed")
