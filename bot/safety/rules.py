@@ -668,21 +668,23 @@ def _written_up(file: RuleFile, doc: Any, sentence: Any) -> bool:
     return not ("recent_units" in file.word_lists and _a_time_ago(file, sentence))
 
 
+def _has_listed_word(file: RuleFile, sentence: Any, name: str) -> bool:
+    """A word of the file's word list `name` in the sentence (False if the file has no such
+    list)."""
+    return name in file.word_lists and bool({t.lower_ for t in sentence} & file.words([f"@{name}"]))
+
+
 def _says_now(file: RuleFile, sentence: Any) -> bool:
     """One of the file's `now_words` ("now", "today", "since") in the sentence."""
-    return "now_words" in file.word_lists and bool(
-        {t.lower_ for t in sentence} & file.words(["@now_words"])
-    )
+    return _has_listed_word(file, sentence, "now_words")
 
 
 def _about_now(file: RuleFile, sentence: Any) -> bool:
     """An `asked_about_now` word ("since", "yesterday") or a time ("2 days after") in the
     sentence."""
-    lists = file.word_lists
-    return bool(
-        "asked_about_now" in lists
-        and {t.lower_ for t in sentence} & file.words(["@asked_about_now"])
-    ) or ("recent_units" in lists and _a_time_ago(file, sentence))
+    return _has_listed_word(file, sentence, "asked_about_now") or (
+        "recent_units" in file.word_lists and _a_time_ago(file, sentence)
+    )
 
 
 def _mentions_reading(file: RuleFile, span: Any) -> bool:
