@@ -271,6 +271,21 @@ def format_results(results: Results) -> str:
     return "\n".join(lines)
 
 
+def safety_total(sets: list[dict[str, float]]) -> dict[str, float]:
+    """Counts over several blind safety sets: urgent replies to emergencies, crisis replies to
+    crises, false alarms on the messages that must not alarm."""
+    pairs = [
+        ("emergencies_urgent_reply", "blind_emergency_recall", "blind_emergency_n"),
+        ("crises_crisis_reply", "blind_crisis_reply", "blind_crisis_n"),
+        ("false_alarms", "blind_false_alarms", "blind_must_not_alarm_n"),
+    ]
+    total = {}
+    for name, rate_key, n_key in pairs:
+        total[f"blind_total_{name}"] = float(round(sum(m[rate_key] * m[n_key] for m in sets)))
+        total[f"blind_total_{name}_of"] = sum(m[n_key] for m in sets)
+    return total
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
@@ -287,7 +302,13 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         help="a blind set: YAML list of {text, entry, topic} (repeatable)",
     )
-    parser.add_argument("--blind-safety", type=Path, help="a blind safety set's folder")
+    parser.add_argument(
+        "--blind-safety",
+        type=Path,
+        action="append",
+        default=[],
+        help="a blind safety set's folder (repeatable; several also get a total)",
+    )
     parser.add_argument("--blind-only", action="store_true", help="skip the development sets")
     parser.add_argument("--misses", action="store_true", help="print every miss as JSON")
     args = parser.parse_args(argv)
@@ -305,17 +326,22 @@ def main(argv: list[str] | None = None) -> int:
                 metrics, missed = evaluate_blind(servers.ask, path)
                 blind.update(metrics)
                 misses += missed
-            if args.blind_safety:
-                metrics, missed = evaluate_blind_safety(servers.ask, args.blind_safety)
-                blind.update(metrics)
-                misses += missed
+            safety = [evaluate_blind_safety(servers.ask, d) for d in args.blind_safety]
         finally:
             servers.stop_all()
+    for directory, (metrics, missed) in zip(args.blind_safety, safety, strict=True):
+        label = f"[{directory}]" if len(safety) > 1 else ""
+        blind.update(
+            {name.replace("blind_", f"blind{label}_", 1): v for name, v in metrics.items()}
+        )
+        misses += missed
+    if len(safety) > 1:
+        blind.update(safety_total([metrics for metrics, _ in safety]))
     if results is not None:
         print(format_results(results))
         misses = results.misses + misses
     if blind:
-        names = " ".join(str(p) for p in [*args.blind, args.blind_safety] if p)
+        names = " ".join(str(p) for p in [*args.blind, *args.blind_safety])
         print(f"\nBlind sets {names} (reported apart):")
         print("\n".join(f"  {name:<46} {value:10.3f}" for name, value in blind.items()))
     if args.misses:

@@ -71,7 +71,8 @@ question") is read without them when deciding whether it is a general question.
 
 Negation: when a file lists `negations` ("no", "without"), a match right after one of them (at
 most two words before it, no punctuation between; at most five across "or" or "nor": "never had
-weakness or trouble talking") does not fire ("no double vision"), and an
+weakness or trouble talking") does not fire ("no double vision"), nor does one right after "not
+had" or "n't got" (perhaps with "a" or "any": "I've not had a seizure in 8 years"), and an
 `only_with`, `also_with` or `unless` word right after one does not count ("no fever", "no
 asthma"); nor does one with "not" (or "n't") and a form of have or got in the three words before
 it ("she hasn't got a temperature").
@@ -346,8 +347,8 @@ class CompiledRules:
             sentence = doc[start].sent
             if any(s <= end - 1 < e for s, e in harmless.get(rule.id, [])):
                 fired, why = False, "blocked: a harmless use (except_phrases)"
-            elif _negated(file, doc, start):
-                fired, why = False, f"blocked: negated ({doc[max(start - 2, 0) : start].text!r})"
+            elif _negated(file, doc, start) or _denied_having(doc, start):
+                fired, why = False, f"blocked: negated ({doc[max(start - 3, 0) : start].text!r})"
             elif _long_ago(file, sentence):
                 fired, why = False, "blocked: in the past, nothing about now (long_ago)"
                 told_as_past.setdefault((file.decision, rule.category), sentence.end)
@@ -467,6 +468,15 @@ def _not_had(doc: Any, i: int) -> bool:
     return bool({"n't", "not"} & set(before)) and bool(HAVE & set(before))
 
 
+def _denied_having(doc: Any, start: int) -> bool:
+    """Denied: "not" (or "n't") and "had" or "got" right before the match, perhaps with "a",
+    "an" or "any" between ("I've not had a seizure in 8 years"); "she hasn't woken up" is not."""
+    i = start - 1
+    if i >= 0 and doc[i].lower_ in ("a", "an", "any"):
+        i -= 1
+    return i >= 1 and doc[i].lower_ in ("had", "got") and doc[i - 1].lower_ in ("n't", "not")
+
+
 def _negated(file: RuleFile, doc: Any, start: int) -> bool:
     """One of the file's `negations` at most two words before the match, no punctuation between;
     across "or" / "nor", at most five ("never had weakness or trouble talking")."""
@@ -540,6 +550,8 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         settled = word == "back" and bool(set(words[i + 1 : i + 4]) & (ALL_CLEAR | {"usual"}))
         # "the back of my skull": a place, not again.
         a_place = word == "back" and (after == "of" or (i > 0 and words[i - 1] in PLACE_BEFORE))
+        # "my face swelled right up": only "right now" is now.
+        not_right_now = word == "right" and after != "now"
         if (
             word in again
             and not set(before) & NOT_AGAIN
@@ -549,6 +561,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             and not hindsight
             and not settled
             and not a_place
+            and not not_right_now
             and not recovered
         ):
             return True

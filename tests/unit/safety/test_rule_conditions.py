@@ -23,6 +23,8 @@ from tests.unit.safety.conftest import fired_ids
         "what if your body reacts badly, like swelling up or hives?",
         "if I ever had difficulty swallowing after the jabs, who would I call, 111?",
         "just in case, how do you tell a thunderclap headache from a migraine?",
+        "years ago my face swelled right up after a wasp sting and I was fine. Is Botox a risk?",
+        "I've not had a seizure in 8 years. Can I have Botox?",
     ],
 )
 def test_history_suppositions_and_reading_do_not_alarm(
@@ -42,6 +44,8 @@ def test_history_suppositions_and_reading_do_not_alarm(
         "if I got double vision 3 hours after my injections, is that bad?",
         "just in case, I think I am having the worst headache of my life",
         "the leaflet mentioned loss of bladder control and now it is happening to me",
+        "years ago I had hives, and right now my lips are swelling after the injections",
+        "I had not had a seizure in years, but she hasn't woken up properly since her fit at 2",
     ],
 )
 def test_the_same_words_with_a_sign_of_now_still_alarm(
