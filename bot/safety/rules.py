@@ -449,9 +449,24 @@ def _affirmed_words(file: RuleFile, doc: Any) -> frozenset[str]:
     return frozenset(
         w
         for t in doc
-        if not _negated(file, doc, t.i) and not _not_had(doc, t.i)
+        if not _negated(file, doc, t.i) and not _not_had(doc, t.i) and not _said_fine(doc, t.i)
         for w in (t.lemma_.lower(), t.lower_)
     )
+
+
+# "vision is totally normal", "talking fine": a word said to be all right.
+FINE = frozenset({"normal", "fine", "ok", "okay", "unaffected", "perfect"})
+
+
+def _said_fine(doc: Any, i: int) -> bool:
+    """One of FINE in the three words after word `i` (no punctuation, "not" or "but" between):
+    "vision is totally normal and I'm eating and talking fine"."""
+    for token in doc[i + 1 : i + 4]:
+        if token.is_punct or token.lower_ in ("not", "n't", "but", "and", "or"):
+            return False
+        if token.lower_ in FINE:
+            return True
+    return False
 
 
 HAVE = frozenset({"have", "has", "had", "got", "running"})
@@ -681,10 +696,42 @@ def _written_up(file: RuleFile, doc: Any, sentence: Any) -> bool:
     return not ("recent_units" in file.word_lists and _a_time_ago(file, sentence))
 
 
+# "would I still be allowed Botox?", "just a really bad migraine": "still" after "would I" and
+# "just" before these words say nothing of now.
+MODALS = frozenset({"would", "could", "can", "will", "should", "i", "you", "we", "they"})
+THIS_ONE = frozenset(
+    {"this", "it", "that", "he", "she", "i", "it's", "'s"}
+)  # "is this just a faint?"
+JUST_NOT_NOW = frozenset(
+    {"a", "an", "the", "really", "mention", "nerves", "wondering", "curious", "checking",
+     "asking", "general", "rumour", "rumor", "myth", "hype"}
+)  # fmt: skip
+
+
+def _now_words_of(sentence: Any) -> set[str]:
+    """The sentence's words, lower case, less "still" right after a modal or a pronoun and
+    "just" right before one of JUST_NOT_NOW (unless after "this" or "it": "is this just a
+    faint?" is about now)."""
+    words = [t.lower_ for t in sentence if not t.is_punct]
+    out = set()
+    for i, word in enumerate(words):
+        if word == "still" and i > 0 and words[i - 1] in MODALS:
+            continue
+        if (
+            word == "just"
+            and i + 1 < len(words)
+            and words[i + 1] in JUST_NOT_NOW
+            and (i == 0 or words[i - 1] not in THIS_ONE)
+        ):
+            continue
+        out.add(word)
+    return out
+
+
 def _has_listed_word(file: RuleFile, sentence: Any, name: str) -> bool:
     """A word of the file's word list `name` in the sentence (False if the file has no such
     list)."""
-    return name in file.word_lists and bool({t.lower_ for t in sentence} & file.words([f"@{name}"]))
+    return name in file.word_lists and bool(_now_words_of(sentence) & file.words([f"@{name}"]))
 
 
 def _says_now(file: RuleFile, sentence: Any) -> bool:
@@ -716,8 +763,13 @@ def _someone_else_in(file: RuleFile, sentence: Any, start: int) -> bool:
     if "someone_now" not in file.word_lists:
         return False
     words = [t.lower_ for t in sentence[: start - sentence.start] if not t.is_punct]
-    reading = file.words(["@reading_words"]) | {p.split()[0].lower() for p in file.reading_phrases}
-    first = next((i for i, word in enumerate(words) if word in reading), len(words))
+    reading = file.words(["@reading_words"])
+    phrases = [p.lower().split() for p in file.reading_phrases]
+
+    def reads_at(i: int) -> bool:
+        return words[i] in reading or any(words[i : i + len(p)] == p for p in phrases)
+
+    first = next((i for i in range(len(words)) if reads_at(i)), len(words))
     return bool(set(words[first + 1 :]) & file.words(["@someone_now"]))
 
 
@@ -749,7 +801,7 @@ def is_general_question(file: RuleFile, sentence: Any) -> bool:
     or one about people in general (`@in_general`) with no word saying it happens to the writer
     or someone close now (`@happening_to_writer`)."""
     words = _without_lead_in(file, [t.lower_ for t in sentence if not t.is_punct])
-    tokens = set(words)
+    tokens = set(words) & _now_words_of(sentence)
     first = words[0] if words else None
     if first in file.words(["@question_starts"]) and not tokens & file.words(["@personal_or_now"]):
         return True

@@ -25,6 +25,10 @@ from tests.unit.safety.conftest import fired_ids
         "just in case, how do you tell a thunderclap headache from a migraine?",
         "years ago my face swelled right up after a wasp sting and I was fine. Is Botox a risk?",
         "I've not had a seizure in 8 years. Can I have Botox?",
+        "my eyelid feels heavy since the jabs but my vision is normal and I'm talking fine",
+        "If I ever had a fit, could I still have Botox?",
+        "Is a thunderclap headache just a really bad migraine?",
+        "I'm a nurse and I keep hearing about drooping faces at work. Does Botox cause that?",
     ],
 )
 def test_history_suppositions_and_reading_do_not_alarm(
@@ -46,6 +50,8 @@ def test_history_suppositions_and_reading_do_not_alarm(
         "the leaflet mentioned loss of bladder control and now it is happening to me",
         "years ago I had hives, and right now my lips are swelling after the injections",
         "I had not had a seizure in years, but she hasn't woken up properly since her fit at 2",
+        "my eyelids are drooping and my vision is not normal since yesterday",
+        "he slumped in his chair, came round but he is grey and clammy. Is this just a faint?",
     ],
 )
 def test_the_same_words_with_a_sign_of_now_still_alarm(
