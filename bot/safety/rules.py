@@ -773,12 +773,18 @@ def _someone_else_in(file: RuleFile, sentence: Any, start: int) -> bool:
     return bool(set(words[first + 1 :]) & file.words(["@someone_now"]))
 
 
+SINCE_WORDS = frozenset({"after", "ago", "since", "later", "before", "into", "post"})
+
+
 def _a_time_ago(file: RuleFile, sentence: Any) -> bool:
     """A number before a time word ("2 days after", "3 hours"), or a recent time ("last night")."""
     units = file.words(["@recent_units", "@long_ago"])
     tokens = list(sentence)
     for i, token in enumerate(tokens[:-1]):
-        if token.like_num and tokens[i + 1].lower_ in units:
+        # "if I had a seizure one day": some day, not a time ago ("one day after" still is).
+        after = tokens[i + 2].lower_ if i + 2 < len(tokens) else ""
+        some_day = token.lower_ == "one" and after not in SINCE_WORDS
+        if token.like_num and tokens[i + 1].lower_ in units and not some_day:
             return True
     words = [t.lower_ for t in tokens]
     return any(
