@@ -347,7 +347,9 @@ class CompiledRules:
             sentence = doc[start].sent
             if any(s <= end - 1 < e for s, e in harmless.get(rule.id, [])):
                 fired, why = False, "blocked: a harmless use (except_phrases)"
-            elif _negated(file, doc, start) or _denied_having(doc, start):
+            elif _negated(file, doc, start) or (
+                _denied_having(doc, start) and not _says_now(file, sentence)
+            ):
                 fired, why = False, f"blocked: negated ({doc[max(start - 3, 0) : start].text!r})"
             elif _long_ago(file, sentence):
                 fired, why = False, "blocked: in the past, nothing about now (long_ago)"
@@ -485,7 +487,9 @@ def _not_had(doc: Any, i: int) -> bool:
 
 def _denied_having(doc: Any, start: int) -> bool:
     """Denied: "not" (or "n't") and "had" or "got" right before the match, perhaps with "a",
-    "an" or "any" between ("I've not had a seizure in 8 years"); "she hasn't woken up" is not."""
+    "an" or "any" between ("I've not had a seizure in 8 years"); "she hasn't woken up" is not.
+    The caller lets a now word outweigh it ("hasn't had a fit before and now she's shaking").
+    Not "never": "she's never had a seizure" often tells of a first fit."""
     i = start - 1
     if i >= 0 and doc[i].lower_ in ("a", "an", "any"):
         i -= 1
@@ -558,8 +562,11 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         # Three words back: "never needed it since", "fully better now".
         before = words[max(i - 3, 0) : i]
         after = words[i + 1] if i + 1 < len(words) else ""
-        # "I'm 31 now", "he's 75 now": an age, not again; "what I now know was": hindsight.
-        after_an_age = word == "now" and i > 0 and words[i - 1].isdigit()
+        # "I'm 31 now", "he's 75 now", "15 years ago now": an age or a time, not again; "what I
+        # now know was": hindsight.
+        after_an_age = word == "now" and i > 0 and (words[i - 1].isdigit() or words[i - 1] == "ago")
+        # "lost some sight before they started steroids": the treatment, not the sign.
+        started_before = word == "started" and "before" in before
         hindsight = word == "now" and after in HINDSIGHT
         # "my headaches are back to my normal pattern": settled, not back.
         settled = word == "back" and bool(set(words[i + 1 : i + 4]) & (ALL_CLEAR | {"usual"}))
@@ -573,6 +580,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             and after not in ALL_CLEAR
             and i not in in_past_phrase
             and not after_an_age
+            and not started_before
             and not hindsight
             and not settled
             and not a_place

@@ -29,6 +29,8 @@ from tests.unit.safety.conftest import fired_ids
         "If I ever had a fit, could I still have Botox?",
         "Is a thunderclap headache just a really bad migraine?",
         "I'm a nurse and I keep hearing about drooping faces at work. Does Botox cause that?",
+        "I had a febrile seizure as a toddler, 30 years ago now. Can I have Botox?",
+        "years back my dad lost some sight in one eye before they started steroids. Is it linked?",
     ],
 )
 def test_history_suppositions_and_reading_do_not_alarm(
@@ -52,6 +54,7 @@ def test_history_suppositions_and_reading_do_not_alarm(
         "I had not had a seizure in years, but she hasn't woken up properly since her fit at 2",
         "my eyelids are drooping and my vision is not normal since yesterday",
         "he slumped in his chair, came round but he is grey and clammy. Is this just a faint?",
+        "she hasn't had a seizure before but now she is shaking all over",
     ],
 )
 def test_the_same_words_with_a_sign_of_now_still_alarm(
