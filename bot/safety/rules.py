@@ -445,9 +445,9 @@ def _conditions(
 
 
 def _affirmed_words(file: RuleFile, doc: Any) -> frozenset[str]:
-    """The message's words (lemma and lower case), leaving out those right after a negation and
+    """The message's words (lemma and lower case), leaving out those right after a negation,
     those denied with "not" and "have" or "got" ("she hasn't got a temperature", "doesn't have a
-    fever")."""
+    fever") and those said to be fine ("vision is totally normal")."""
     return frozenset(
         w
         for t in doc
@@ -564,7 +564,9 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         after = words[i + 1] if i + 1 < len(words) else ""
         # "I'm 31 now", "he's 75 now", "15 years ago now": an age or a time, not again; "what I
         # now know was": hindsight.
-        after_an_age = word == "now" and i > 0 and (words[i - 1].isdigit() or words[i - 1] == "ago")
+        after_an_age_or_time = (
+            word == "now" and i > 0 and (words[i - 1].isdigit() or words[i - 1] == "ago")
+        )
         # "lost some sight before they started steroids": the treatment, not the sign.
         started_before = word == "started" and "before" in before
         hindsight = word == "now" and after in HINDSIGHT
@@ -579,7 +581,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             and not set(before) & NOT_AGAIN
             and after not in ALL_CLEAR
             and i not in in_past_phrase
-            and not after_an_age
+            and not after_an_age_or_time
             and not started_before
             and not hindsight
             and not settled
@@ -704,12 +706,11 @@ def _written_up(file: RuleFile, doc: Any, sentence: Any) -> bool:
     return not ("recent_units" in file.word_lists and _a_time_ago(file, sentence))
 
 
-# "would I still be allowed Botox?", "just a really bad migraine": "still" after "would I" and
-# "just" before these words say nothing of now.
-MODALS = frozenset({"would", "could", "can", "will", "should", "i", "you", "we", "they"})
-THIS_ONE = frozenset(
-    {"this", "it", "that", "he", "she", "i", "it's", "'s"}
-)  # "is this just a faint?"
+# "would I still be allowed Botox?", "just a really bad migraine": "still" after a modal or a
+# pronoun, and "just" before JUST_NOT_NOW, say nothing of now; after THIS_ONE, "just" still
+# does ("is this just a faint?").
+STILL_AFTER = frozenset({"would", "could", "can", "will", "should", "i", "you", "we", "they"})
+THIS_ONE = frozenset({"this", "it", "that", "he", "she", "i", "it's", "'s"})
 JUST_NOT_NOW = frozenset(
     {"a", "an", "the", "really", "mention", "nerves", "wondering", "curious", "checking",
      "asking", "general", "rumour", "rumor", "myth", "hype"}
@@ -723,7 +724,7 @@ def _now_words_of(sentence: Any) -> set[str]:
     words = [t.lower_ for t in sentence if not t.is_punct]
     out = set()
     for i, word in enumerate(words):
-        if word == "still" and i > 0 and words[i - 1] in MODALS:
+        if word == "still" and i > 0 and words[i - 1] in STILL_AFTER:
             continue
         if (
             word == "just"
