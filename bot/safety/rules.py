@@ -684,7 +684,7 @@ def _hypothetical(file: RuleFile, sentence: Any, start: int) -> bool:
     before = " " + " ".join(_without_lead_in(file, prefix)) + " "
     supposes = any(f" {s.lower()} " in before for s in file.supposition_starts) or (
         "hypothetical_words" in lists
-        and any(f" {s.lower()} " in before for s in file.hypothetical_starts)
+        and any(_starts_a_supposition(s.lower(), before) for s in file.hypothetical_starts)
         and bool(tokens & file.words(["@hypothetical_words"]))
     )
     read = _mentions_reading(file, sentence) and not _someone_else_in(file, sentence, start)
@@ -692,6 +692,14 @@ def _hypothetical(file: RuleFile, sentence: Any, start: int) -> bool:
         return False
     # In what they read, a time is when they read it ("when I read it last night").
     return read or (supposes and not _a_time_ago(file, sentence))
+
+
+def _starts_a_supposition(word: str, before: str) -> bool:
+    """An "if" supposes anywhere before the match ("what do I do if he..."); another start only
+    at the start of the sentence ("say I got double vision...", not "what she wants to say")."""
+    if word == "if":
+        return f" {word} " in before
+    return before.startswith(f" {word} ")
 
 
 def _written_up(file: RuleFile, doc: Any, sentence: Any) -> bool:
