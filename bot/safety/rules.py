@@ -516,7 +516,7 @@ def _negated(file: RuleFile, doc: Any, start: int) -> bool:
 # after it, these say a test was fine ("came back clear").
 NOT_AGAIN = frozenset(
     {"none", "not", "never", "nothing", "no", "n't", "fine", "sorted", "well", "normal", "great",
-     "good", "place", "better", "recovered", "healed", "ok", "okay"}
+     "good", "place", "better", "recovered", "healed", "ok", "okay", "stable"}
 )  # fmt: skip
 ALL_CLEAR = frozenset(
     {"clear", "normal", "fine", "negative", "ok", "okay", "healed", "better", "gone", "recovered",
