@@ -87,7 +87,7 @@ def test_what_only_the_net_catches_gets_the_urgent_help_reply_marked_for_review(
     bot: BotServers,
 ) -> None:
     # No rule has these words; the net learned such messages (data/safety/net/src/emergency).
-    text = "my husband is acting really strange and his words are coming out jumbled"
+    text = "my husband is behaving really oddly and his talking is all muddled up"
     [message] = bot.ask("e2e-safety-net", text)
     assert message["metadata"] == {"topic": "urgent_unconfirmed"}
     assert "999, 911 or 112" in message["text"] and "116 123" in message["text"]
