@@ -29,7 +29,12 @@ def _conditions(file: RuleFile, rule: Rule) -> str:
         parts.append(f"general questions: {rule.general_questions}")
     if file.negations:
         parts.append("not right after: " + ", ".join(file.negations))
-    if file.past_phrases or file.hypothetical_starts or file.supposition_starts:
+    if (
+        file.past_phrases
+        or file.hypothetical_starts
+        or file.hypothetical_openers
+        or file.supposition_starts
+    ):
         parts.append("not in a sentence about the past, a supposition or reading (long_ago)")
     if file.writing_phrases:
         parts.append("not in a leaflet, story or project being written (writing_phrases)")

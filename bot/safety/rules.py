@@ -53,7 +53,8 @@ file counts only years and childhood as long ago: an attempt "last month" still 
 reply.
 
 Supposed or read about: a match after one of the file's `supposition_starts` ("what if", "in
-case") in its sentence, or after one of its `hypothetical_starts` ("if") in a sentence with a
+case") in its sentence, or after one of its `hypothetical_starts` ("if") or at a sentence
+starting with one of its `hypothetical_openers` ("say I got double vision") in a sentence with a
 `hypothetical_words` word ("ever", "would", "someone"), does not fire when the sentence has no
 `now_words` word and no time ("2 days after", "last night"): "if I ever had trouble swallowing
 after my injections, who would I call, 111?" does not fire; "if he can't breathe" still does. A
@@ -196,6 +197,7 @@ class RuleFile(BaseModel, extra=Extra.forbid):
     negations: list[str] = []
     past_phrases: list[str] = []
     hypothetical_starts: list[str] = []
+    hypothetical_openers: list[str] = []
     supposition_starts: list[str] = []
     reading_phrases: list[str] = []
     writing_phrases: list[str] = []
@@ -623,7 +625,9 @@ def _asks(file: RuleFile, sentence: Any) -> bool:
     words = _without_lead_in(file, [t.lower_ for t in sentence if not t.is_punct])
     if not words:
         return False
-    starts = file.words(["@question_starts"]) | {w.lower() for w in file.hypothetical_starts}
+    starts = file.words(["@question_starts"]) | {
+        w.lower() for w in file.hypothetical_starts + file.hypothetical_openers
+    }
     return (
         sentence.text.rstrip().endswith("?")
         or words[0] in starts
@@ -684,7 +688,10 @@ def _hypothetical(file: RuleFile, sentence: Any, start: int) -> bool:
     before = " " + " ".join(_without_lead_in(file, prefix)) + " "
     supposes = any(f" {s.lower()} " in before for s in file.supposition_starts) or (
         "hypothetical_words" in lists
-        and any(_starts_a_supposition(s.lower(), before) for s in file.hypothetical_starts)
+        and (
+            any(f" {s.lower()} " in before for s in file.hypothetical_starts)
+            or any(before.startswith(f" {s.lower()} ") for s in file.hypothetical_openers)
+        )
         and bool(tokens & file.words(["@hypothetical_words"]))
     )
     read = _mentions_reading(file, sentence) and not _someone_else_in(file, sentence, start)
@@ -692,14 +699,6 @@ def _hypothetical(file: RuleFile, sentence: Any, start: int) -> bool:
         return False
     # In what they read, a time is when they read it ("when I read it last night").
     return read or (supposes and not _a_time_ago(file, sentence))
-
-
-def _starts_a_supposition(word: str, before: str) -> bool:
-    """An "if" supposes anywhere before the match ("what do I do if he..."); another start only
-    at the start of the sentence ("say I got double vision...", not "what she wants to say")."""
-    if word == "if":
-        return f" {word} " in before
-    return before.startswith(f" {word} ")
 
 
 def _written_up(file: RuleFile, doc: Any, sentence: Any) -> bool:
