@@ -58,6 +58,16 @@ def _answer_key(message: Message) -> str | None:
     return selected.get(INTENT_RESPONSE_KEY) or None
 
 
+def _entry_choice(message: Message, retrieval_intent: str = "faq") -> tuple[str, float] | None:
+    """The entry selector's best entry (`faq/<id>`) and its confidence, whatever the intent:
+    a practical entry can answer what the classifier took for personal advice."""
+    selected = ((message.get(RESPONSE_SELECTOR) or {}).get(retrieval_intent) or {}).get(
+        "response"
+    ) or {}
+    key = selected.get(INTENT_RESPONSE_KEY)
+    return (key, float(selected.get("confidence") or 0.0)) if key else None
+
+
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True, model_from="SpacyNLP"
 )
@@ -177,7 +187,11 @@ class SafetyRouter(GraphComponent):
                 continue
             intent = message.get(INTENT) or {}
             decision, _ = self._check.decide(
-                text, intent.get("name"), message.get("text_spacy_doc"), _answer_key(message)
+                text,
+                intent.get("name"),
+                message.get("text_spacy_doc"),
+                _answer_key(message),
+                _entry_choice(message),
             )
             message.set(SAFETY_KEY, decision.as_output(), add_to_output=True)
             # Only a rule, the net, or an unconfirmed emergency changes the classifier's intent.

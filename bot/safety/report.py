@@ -69,9 +69,28 @@ def counts(book: RuleBook) -> dict[tuple[str, str], int]:
     return out
 
 
+def practical(book: RuleBook) -> str:
+    """The personal-advice file's practical entries, the one data list that turns a refusal into
+    an answer (bot/safety/router.py, step 6)."""
+    for file in book.files:
+        if file.practical_entries:
+            return (
+                "The classifier's personal advice gives way to these entries, chosen with at least "
+                f"{file.practical_min_confidence} confidence, when no personal-advice rule fired and "
+                "the message has none of the decision phrases. Entries: "
+                + ", ".join(file.practical_entries)
+                + ". Decision phrases: "
+                + ", ".join(file.decision_phrases)
+                + "."
+            )
+    return ""
+
+
 def show(book: RuleBook, fmt: str = "markdown") -> str:
     table = rows(book)
     order = "Order: " + " > ".join(ORDER)
+    if practical(book):
+        order += ". " + practical(book)
     if fmt == "html":
         head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
         body = "".join(

@@ -18,6 +18,10 @@
 6. the classifier's intent. An `emergency` or `crisis` intent that no rule and not the net confirms
    becomes `personal_advice` (the refusal, which says when and whom to call): for people with
    chronic migraine, everyday descriptions ("my head throbs every evening") must not alarm.
+   The classifier's `personal_advice` gives way to the FAQ entry the selector chose when that
+   entry is one of the personal-advice file's `practical_entries` and the message asks for no
+   decision ("can I drive home after my injections?" gets drive_after; "should I drive?" the
+   refusal): decision `practical_entry`.
 
 Anything that is not emergency, crisis, personal_advice or out_of_scope (FAQ topics, chit-chat,
 nlu_fallback) passes through step 6 unchanged: the router does not know the FAQ's intent names.
@@ -37,6 +41,7 @@ CRISIS = "crisis"
 PERSONAL_ADVICE = "personal_advice"
 OUT_OF_SCOPE = "out_of_scope"
 URGENT_UNCONFIRMED = "urgent_unconfirmed"
+PRACTICAL_ENTRY = "practical_entry"
 ORDER = (
     "emergency rule",
     "crisis rule",
@@ -86,9 +91,11 @@ def route(
     classifier_intent: str | None,
     net: NetVerdict | None = None,
     not_happening: bool = False,
+    practical_entry: str | None = None,
 ) -> Decision:
     """The decision for a message, from its rule matches (fired or not), the classifier's intent,
-    the second net's verdict (None: no net) and whether the message says nothing is happening."""
+    the second net's verdict (None: no net), whether the message says nothing is happening, and
+    the practical FAQ entry (`faq/<id>`) that answers it in general, if any."""
     first = fired(matches)
     also = tuple(m.rule_id for m in first.values())
     net_says_crisis = net is not None and net.fires and net.kind == CRISIS
@@ -124,6 +131,9 @@ def route(
             return found
     if classifier_intent in (EMERGENCY, CRISIS):
         return Decision(PERSONAL_ADVICE, PERSONAL_ADVICE, "classifier_unconfirmed", score=net_score)
+    if classifier_intent == PERSONAL_ADVICE and practical_entry:
+        intent = practical_entry.split("/", 1)[0]
+        return Decision(intent, PRACTICAL_ENTRY, PRACTICAL_ENTRY, score=net_score)
     return Decision(classifier_intent or "", "classifier", "classifier", score=net_score)
 
 
@@ -140,15 +150,20 @@ class SafetyCheck:
         classifier_intent: str | None,
         doc: Any | None = None,
         answer_key: str | None = None,
+        entry_choice: tuple[str, float] | None = None,
     ) -> tuple[Decision, list[Match]]:
         """`doc`: the project pipeline's parse of text.lower() (Rasa's SpacyNLP makes it);
         parsed here only when not given. `answer_key`: what would answer the message, e.g.
-        `faq/<entry>`, which off-topic rules compare with the entries that cover their subject."""
+        `faq/<entry>`, which off-topic rules compare with the entries that cover their subject.
+        `entry_choice`: the entry selector's best entry and its confidence, whatever the intent."""
         if doc is None or doc.text != text.lower():
             doc = self.rules.parse(text)
         matches = self.rules.check(doc, answer_key or classifier_intent)
+        practical = None
+        if entry_choice and self.rules.answers_practically(doc, *entry_choice):
+            practical = entry_choice[0]
         if self.net is None:
-            return route(matches, classifier_intent), matches
+            return route(matches, classifier_intent, practical_entry=practical), matches
         verdict = self.net.verdict(text)
         quiet = verdict.fires and self.rules.says_not_happening(doc)
-        return route(matches, classifier_intent, verdict, quiet), matches
+        return route(matches, classifier_intent, verdict, quiet, practical), matches

@@ -204,6 +204,12 @@ class RuleFile(BaseModel, extra=Extra.forbid):
     not_happening_phrases: list[str] = []
     indirect_questions: list[str] = []
     lead_ins: list[str] = []
+    # personal_advice.yml: entries that answer a first-person practical question in general
+    # ("can I drive home after my injections?"); the classifier's refusal gives way to them
+    # (bot/safety/router.py, step 6).
+    practical_entries: list[str] = []
+    practical_min_confidence: float = 1.0
+    decision_phrases: list[str] = []
     safety_rules: list[Rule]  # not `rules`: Rasa reads data/ and would take them for its rules
 
     @root_validator(skip_on_failure=True)
@@ -369,6 +375,22 @@ class CompiledRules:
             )))  # fmt: skip
         matches = _crisis_words_are_crisis(found)
         return sorted(matches, key=lambda m: (FILE_ORDER[m.decision], not m.fired))
+
+    def answers_practically(self, doc: Any, entry_key: str | None, confidence: float) -> bool:
+        """The entry selector chose, sure enough, an entry of the personal-advice file's
+        `practical_entries` (`faq/<id>`), and the message asks for no decision
+        (`decision_phrases`: "should I", "do you think")."""
+        if not entry_key or "/" not in entry_key:
+            return False
+        entry = entry_key.split("/", 1)[1]
+        text = f" {' '.join(t.lower_ for t in doc)} "
+        return any(
+            f.decision == "personal_advice"
+            and entry in f.practical_entries
+            and confidence >= f.practical_min_confidence
+            and not any(f" {phrase} " in text for phrase in f.decision_phrases)
+            for f in self.book.files
+        )
 
     def says_not_happening(self, doc: Any) -> bool:
         """The message says nothing is happening (the emergency file's `not_happening_phrases`)."""

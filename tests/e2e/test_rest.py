@@ -60,6 +60,9 @@ def test_a_question_in_plain_words_gets_the_sourced_answer_with_disclaimer(
             "they give you each time?",
             "how_many_injections",
         ),
+        # A practical question the classifier takes for personal advice: the general entry,
+        # which tells them to ask their doctor (personal_advice.yml, `practical_entries`).
+        ("can I keep taking sumatriptan once I start botox", "keep_current_medicines"),
     ],
 )
 def test_the_question_asked_gets_its_own_entry(
@@ -112,6 +115,7 @@ def test_a_question_from_another_domain_gets_the_honest_fallback(
         ("how long does botox for excessive sweating last", "out_of_scope"),
         ("is it ok for me to go skiing the day after my injections", "personal_advice"),
         ("is botox a good idea for someone like me", "personal_advice"),
+        ("should i keep taking my propranolol with botox", "personal_advice"),
         # Describing one's own headaches is not an emergency without a red flag.
         ("every day my head throbs behind my eyes", "personal_advice"),
         ("my neck is tight and my head aches every evening", "personal_advice"),

@@ -194,3 +194,38 @@ def test_the_net_stays_silent_when_the_message_says_nothing_is_happening(
     decision, matches = SafetyCheck(compiled_rules, FakeNet(0.9)).decide(text, "cost")
     assert not any(m.fired for m in matches if m.decision == "emergency")
     assert decision.decision == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "choice", "expected"),
+    [
+        ("can I drive home by myself after my botox?", ("faq/drive_after", 0.95), "faq"),
+        ("can i still take my other meds with botox", ("faq/keep_current_medicines", 0.9), "faq"),
+        # a decision asked for, an entry chosen unsure, an entry that is not practical
+        ("should I drive home after my botox?", ("faq/drive_after", 0.95), "personal_advice"),
+        ("can I drive home after my botox?", ("faq/drive_after", 0.5), "personal_advice"),
+        ("should I get botox", ("faq/is_botox_right_for_me", 0.99), "personal_advice"),
+    ],
+)
+def test_a_practical_entry_answers_what_the_classifier_took_for_advice(
+    check: SafetyCheck, text: str, choice: tuple[str, float], expected: str
+) -> None:
+    """personal_advice.yml's `practical_entries`: the general answer tells them to ask their
+    clinic; a request for a decision still gets the refusal."""
+    decision, _ = check.decide(text, "personal_advice", entry_choice=choice)
+    assert decision.intent == expected
+
+
+def test_a_practical_entry_never_replaces_a_personal_advice_rule(check: SafetyCheck) -> None:
+    text = "I have diabetes, is it ok for me to drive home after botox?"
+    decision, _ = check.decide(text, "personal_advice", entry_choice=("faq/drive_after", 0.99))
+    assert (decision.decision, decision.by) == ("personal_advice", "rule")
+
+
+def test_every_practical_entry_is_an_faq_entry(compiled_rules: CompiledRules) -> None:
+    from bot.config import Settings
+    from bot.content.knowledge import read_knowledge
+
+    entries = set(read_knowledge(Settings().knowledge_dir).entry_ids)
+    practical = {e for f in compiled_rules.book.files for e in f.practical_entries}
+    assert practical and practical <= entries
