@@ -77,7 +77,9 @@ def practical(book: RuleBook) -> str:
             return (
                 "The classifier's personal advice gives way to these entries, chosen with at least "
                 f"{file.practical_min_confidence} confidence, when no personal-advice rule fired and "
-                "the message has none of the decision phrases. Entries: "
+                "the message asks something (a sentence ends with ? or starts with: "
+                + ", ".join(file.word_lists.get("question_starts", []))
+                + ") and has none of the decision phrases. Entries: "
                 + ", ".join(file.practical_entries)
                 + ". Decision phrases: "
                 + ", ".join(file.decision_phrases)

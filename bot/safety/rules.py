@@ -377,9 +377,11 @@ class CompiledRules:
         return sorted(matches, key=lambda m: (FILE_ORDER[m.decision], not m.fired))
 
     def answers_practically(self, doc: Any, entry_key: str | None, confidence: float) -> bool:
-        """The entry selector chose, sure enough, an entry of the personal-advice file's
-        `practical_entries` (`faq/<id>`), and the message asks for no decision
-        (`decision_phrases`: "should I", "do you think")."""
+        """The message asks something (a sentence ends with "?" or starts with one of the
+        file's `question_starts` words), the entry selector chose, sure enough, an entry of the
+        personal-advice file's `practical_entries` (`faq/<id>`), and the message asks for no
+        decision (`decision_phrases`: "should I", "do you think"). A description alone ("my
+        neck is tight and my head aches every evening") keeps the refusal and its numbers."""
         if not entry_key or "/" not in entry_key:
             return False
         entry = entry_key.split("/", 1)[1]
@@ -388,6 +390,7 @@ class CompiledRules:
             f.decision == "personal_advice"
             and entry in f.practical_entries
             and confidence >= f.practical_min_confidence
+            and any(_asks(f, sentence) for sentence in doc.sents)
             and not any(f" {phrase} " in text for phrase in f.decision_phrases)
             for f in self.book.files
         )

@@ -205,6 +205,13 @@ def test_the_net_stays_silent_when_the_message_says_nothing_is_happening(
         ("should I drive home after my botox?", ("faq/drive_after", 0.95), "personal_advice"),
         ("can I drive home after my botox?", ("faq/drive_after", 0.5), "personal_advice"),
         ("should I get botox", ("faq/is_botox_right_for_me", 0.99), "personal_advice"),
+        # a description that asks nothing keeps the refusal, with its numbers
+        (
+            "my neck is tight and my head aches every evening",
+            ("faq/see_a_doctor_overview", 0.9),
+            "personal_advice",
+        ),
+        ("headaches most days. where do i start?", ("faq/see_a_doctor_overview", 0.9), "faq"),
     ],
 )
 def test_a_practical_entry_answers_what_the_classifier_took_for_advice(
