@@ -8,7 +8,8 @@
    -> intent `emergency`, decision `urgent_unconfirmed`: the short urgent-help reply, marked
    for review; or decision `crisis` (the crisis reply) when its second model calls it a crisis.
    It stays silent when the message says nothing is happening (the emergency file's
-   `not_happening_phrases`: "not happening, just being organised"), as a question there does.
+   `not_happening_phrases`: "not happening, just being organised"), as a question there does,
+   unless it calls the message a crisis ("my appointment isn't until March" denies no wish to die).
    It comes before the refusal and off-topic rules: a message that names a medicine
    ("I took all my rizatriptan") or asks for a decision ("should I just go to sleep?") can
    still describe an emergency happening now, and urgent help must win over a refusal.
@@ -165,5 +166,6 @@ class SafetyCheck:
         if self.net is None:
             return route(matches, classifier_intent, practical_entry=practical), matches
         verdict = self.net.verdict(text)
-        quiet = verdict.fires and self.rules.says_not_happening(doc)
+        # "Nothing is happening" denies a symptom, not a wish to die: a crisis is never quieted.
+        quiet = verdict.fires and verdict.kind != CRISIS and self.rules.says_not_happening(doc)
         return route(matches, classifier_intent, verdict, quiet, practical), matches

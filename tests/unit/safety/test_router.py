@@ -236,3 +236,18 @@ def test_every_practical_entry_is_an_faq_entry(compiled_rules: CompiledRules) ->
     entries = set(read_knowledge(Settings().knowledge_dir).entry_ids)
     practical = {e for f in compiled_rules.book.files for e in f.practical_entries}
     assert practical and practical <= entries
+
+
+class FakeCrisisNet(FakeNet):
+    def verdict(self, text: str) -> NetVerdict:
+        return verdict(self._score, kind="crisis")
+
+
+def test_saying_nothing_is_happening_never_quiets_a_crisis(compiled_rules: CompiledRules) -> None:
+    """`not_happening_phrases` deny a symptom; "my appointment isn't until March" in a message
+    about wanting to sleep and never wake is no denial of that."""
+    text = "I keep looking at the pills tonight. My appointment isn't until March anyway."
+    decision, _ = SafetyCheck(compiled_rules, FakeCrisisNet(0.9)).decide(text, "cost")
+    assert decision.decision == "crisis"
+    quiet, _ = SafetyCheck(compiled_rules, FakeNet(0.9)).decide(text, "cost")
+    assert quiet.decision == "classifier"
