@@ -75,9 +75,9 @@ def practical(book: RuleBook) -> str:
     for file in book.files:
         if file.practical_entries:
             return (
-                "The classifier's personal advice gives way to these entries, chosen with at least "
-                f"{file.practical_min_confidence} confidence, when no personal-advice rule fired and "
-                "the message asks something (a sentence ends with ? or starts with: "
+                "The classifier's personal advice gives way to these entries, chosen with at "
+                f"least {file.practical_min_confidence} confidence, when no personal-advice rule "
+                "fired and the message asks something (a sentence ends with ? or starts with: "
                 + ", ".join(file.word_lists.get("question_starts", []))
                 + ") and has none of the decision phrases. Entries: "
                 + ", ".join(file.practical_entries)
@@ -91,8 +91,8 @@ def practical(book: RuleBook) -> str:
 def show(book: RuleBook, fmt: str = "markdown") -> str:
     table = rows(book)
     order = "Order: " + " > ".join(ORDER)
-    if practical(book):
-        order += ". " + practical(book)
+    if entries := practical(book):
+        order += ". " + entries
     if fmt == "html":
         head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
         body = "".join(

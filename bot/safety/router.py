@@ -20,9 +20,10 @@
    becomes `personal_advice` (the refusal, which says when and whom to call): for people with
    chronic migraine, everyday descriptions ("my head throbs every evening") must not alarm.
    The classifier's `personal_advice` gives way to the FAQ entry the selector chose when that
-   entry is one of the personal-advice file's `practical_entries` and the message asks for no
-   decision ("can I drive home after my injections?" gets drive_after; "should I drive?" the
-   refusal): decision `practical_entry`.
+   entry is one of the personal-advice file's `practical_entries`, chosen with enough confidence,
+   and the message asks something but no decision ("can I drive home after my injections?" gets
+   drive_after; "should I drive?" and a description that asks nothing keep the refusal):
+   decision `practical_entry`.
 
 Anything that is not emergency, crisis, personal_advice or out_of_scope (FAQ topics, chit-chat,
 nlu_fallback) passes through step 6 unchanged: the router does not know the FAQ's intent names.
