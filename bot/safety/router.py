@@ -162,7 +162,12 @@ class SafetyCheck:
             doc = self.rules.parse(text)
         matches = self.rules.check(doc, answer_key or classifier_intent)
         practical = None
-        if entry_choice and self.rules.answers_practically(doc, *entry_choice):
+        # Only the classifier's refusal can give way to a practical entry: check nothing else.
+        if (
+            classifier_intent == PERSONAL_ADVICE
+            and entry_choice
+            and self.rules.answers_practically(doc, *entry_choice)
+        ):
             practical = entry_choice[0]
         if self.net is None:
             return route(matches, classifier_intent, practical_entry=practical), matches
