@@ -27,6 +27,13 @@ def _conditions(file: RuleFile, rule: Rule) -> str:
         parts.append("not in: " + ", ".join(rule.except_phrases))
     if rule.general_questions != "fire":
         parts.append(f"general questions: {rule.general_questions}")
+    if rule.when_usual == "exempt" and file.usual_phrases:
+        parts.append(
+            "not in a sentence saying it is usual for them: "
+            + ", ".join(file.usual_phrases)
+            + "; unless the message says: "
+            + ", ".join(file.changed_phrases)
+        )
     if file.negations:
         parts.append("not right after: " + ", ".join(file.negations))
     if (

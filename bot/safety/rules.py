@@ -50,7 +50,17 @@ question about a symptom of the same category that says nothing of now (no `now_
 either: "My grandad had a stroke back in 1998 ... Does having a grandparent who had a stroke stop
 me having Botox?" "Now" right after a number is an age ("I'm 31 now"), not again. The crisis
 file counts only years and childhood as long ago: an attempt "last month" still gets the crisis
-reply.
+reply. A file with the word list `present_words` also follows the story: a later sentence
+that, like every sentence between it and the one placed long ago, has no `present_words` or
+`now_words` word and no time goes on with that story and does not fire ("Two years ago I had a
+bleed on the brain. It started with the most violent headache, I collapsed on the bathroom
+floor." ; "... My son collapsed in the hall and he is not responding" still fires).
+
+Usual for them: in a rule with `when_usual: exempt`, a match in a sentence with one of the
+file's `usual_phrases` ("always", "my usual", "every attack") and no "but" does not fire, unless
+the message has one of its `changed_phrases` ("this one", "not my usual", "never felt"): "my
+usual migraine came on suddenly at work today" is how it always is; a thunderclap headache is
+a red flag because it is new.
 
 Supposed or read about: a match after one of the file's `supposition_starts` ("what if", "in
 case") in its sentence, or after one of its `hypothetical_starts` ("if") or at a sentence
@@ -128,6 +138,9 @@ class Rule(BaseModel, extra=Extra.forbid):
     answered_by: list[str] = []
     except_phrases: list[str] = []
     general_questions: Literal["fire", "exempt", "exempt_unless_any_sign"] = "fire"
+    # `exempt`: a sentence saying this is how it always is for them does not fire (see
+    # `usual_phrases` in the module docstring).
+    when_usual: Literal["fire", "exempt"] = "fire"
     match_on: Optional[Literal["lemma", "lower"]] = None  # noqa: UP007 (pydantic 1)
     source: Source
     reviewed: Optional[dict[str, str]] = None  # noqa: UP007
@@ -204,6 +217,8 @@ class RuleFile(BaseModel, extra=Extra.forbid):
     not_happening_phrases: list[str] = []
     indirect_questions: list[str] = []
     lead_ins: list[str] = []
+    usual_phrases: list[str] = []
+    changed_phrases: list[str] = []
     # personal_advice.yml: entries that answer a first-person practical question in general
     # ("can I drive home after my injections?"); the classifier's refusal gives way to them
     # (bot/safety/router.py, step 6).
@@ -362,10 +377,14 @@ class CompiledRules:
             elif _long_ago(file, sentence):
                 fired, why = False, "blocked: in the past, nothing about now (long_ago)"
                 told_as_past.setdefault((file.decision, rule.category), sentence.end)
+            elif _continues_the_story(file, doc, sentence):
+                fired, why = False, "blocked: goes on with a story told as long ago (present_words)"
             elif told_as_past.get(
                 (file.decision, rule.category), len(doc) + 1
             ) <= sentence.start and _asks_about_the_past(file, sentence):
                 fired, why = False, "blocked: a question about a story an earlier sentence told"
+            elif rule.when_usual == "exempt" and _usual_for_them(file, doc, sentence):
+                fired, why = False, "blocked: as it always is for them (usual_phrases)"
             elif _hypothetical(file, sentence, start) or _written_up(file, doc, sentence):
                 fired, why = False, "blocked: supposed, read about or written up, nothing of now"
             else:
@@ -684,6 +703,37 @@ def _long_ago(file: RuleFile, sentence: Any) -> bool:
         or _has_phrase(sentence, file.past_phrases)
     )
     return past and not _happening_again(file, sentence)
+
+
+def _continues_the_story(file: RuleFile, doc: Any, sentence: Any) -> bool:
+    """The sentences before this one, back to one placed long ago, and this one, say nothing in
+    the present (`present_words`: "is", "can't", "keeps"; `now_words`) and give no time: "Two years
+    ago I had a bleed on the brain. It started with the most violent headache, I collapsed on
+    the bathroom floor." A file without `present_words` does not follow stories."""
+    if "present_words" not in file.word_lists:
+        return False
+    present = file.words(["@present_words", "@now_words"])
+    sentences = list(doc.sents)
+    at = next(i for i, s in enumerate(sentences) if s.start == sentence.start)
+    for earlier in reversed(sentences[: at + 1]):
+        if earlier.start != sentence.start and _long_ago(file, earlier):
+            return True
+        if {t.lower_ for t in earlier} & present or _a_time_ago(file, earlier):
+            return False
+    return False
+
+
+def _usual_for_them(file: RuleFile, doc: Any, sentence: Any) -> bool:
+    """The sentence says this is how it always is ("my usual migraine came on suddenly", "I
+    always describe my migraines as the worst pain imaginable"; `usual_phrases`) with no "but"
+    in it, and nothing in the message says this time is different (`changed_phrases`: "this
+    one", "not my usual", "never felt"). A sudden worst-ever headache is a red flag because it
+    is new. Only the sentence counts: "my usual triptan" elsewhere says nothing of the sign."""
+    if not file.usual_phrases or not _has_phrase(sentence, file.usual_phrases):
+        return False
+    if any(t.lower_ == "but" for t in sentence):
+        return False
+    return not _has_phrase(doc, file.changed_phrases)
 
 
 # In a question after a story from long ago, these say it is about now: "is this another one?"
