@@ -57,10 +57,10 @@ bleed on the brain. It started with the most violent headache, I collapsed on th
 floor." ; "... My son collapsed in the hall and he is not responding" still fires).
 
 Usual for them: in a rule with `when_usual: exempt`, a match in a sentence with one of the
-file's `usual_phrases` ("always", "my usual", "every attack") and no "but" does not fire, unless
-the message has one of its `changed_phrases` ("this one", "not my usual", "never felt"): "my
-usual migraine came on suddenly at work today" is how it always is; a thunderclap headache is
-a red flag because it is new.
+file's `usual_phrases` ("always", "my usual", "every attack"), no "but" and no time does not
+fire, unless the message has one of its `changed_phrases` ("this one", "not my usual", "never
+felt"): "my usual migraine came on suddenly at work today" is how it always is; a thunderclap
+headache is a red flag because it is new.
 
 Supposed or read about: a match after one of the file's `supposition_starts` ("what if", "in
 case") in its sentence, or after one of its `hypothetical_starts` ("if") or at a sentence
@@ -726,12 +726,13 @@ def _continues_the_story(file: RuleFile, doc: Any, sentence: Any) -> bool:
 def _usual_for_them(file: RuleFile, doc: Any, sentence: Any) -> bool:
     """The sentence says this is how it always is ("my usual migraine came on suddenly", "I
     always describe my migraines as the worst pain imaginable"; `usual_phrases`) with no "but"
-    in it, and nothing in the message says this time is different (`changed_phrases`: "this
-    one", "not my usual", "never felt"). A sudden worst-ever headache is a red flag because it
-    is new. Only the sentence counts: "my usual triptan" elsewhere says nothing of the sign."""
+    and no time ("ten minutes ago") in it, and nothing in the message says this time is
+    different (`changed_phrases`: "this one", "not my usual", "never felt"). A sudden
+    worst-ever headache is a red flag because it is new. Only the sentence counts: "my usual
+    triptan" elsewhere says nothing of the sign."""
     if not file.usual_phrases or not _has_phrase(sentence, file.usual_phrases):
         return False
-    if any(t.lower_ == "but" for t in sentence):
+    if any(t.lower_ == "but" for t in sentence) or _a_time_ago(file, sentence):
         return False
     return not _has_phrase(doc, file.changed_phrases)
 
