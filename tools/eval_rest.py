@@ -134,6 +134,10 @@ def evaluate_blind(
     answers = ask_all(ask, read_blind(path))
     metrics, _ = faq_scores(answers, f"blind[{path.stem}]")
     metrics[f"blind[{path.stem}]_topic_or_safe"] = rate(answers, right_topic_or_safe)
+    # #10's false-alarm budget counts in-scope questions too: an urgent reply to a question.
+    metrics[f"blind[{path.stem}]_urgent_replies"] = float(
+        sum(1 for a in answers if a.topic in URGENT_TOPICS)
+    )
     return metrics, [a for a in answers if is_miss(a)]
 
 

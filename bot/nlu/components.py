@@ -93,6 +93,10 @@ class SafetyRouter(GraphComponent):
             # reviewed thresholds (None: cross-validation chooses at each training)
             "threshold": None,
             "crisis_threshold": None,
+            # the net on single sentences of long messages (bot/safety/router.py, step 3);
+            # 1.0: never
+            "sentence_threshold": 1.0,
+            "sentence_min_chars": 200,
         }
 
     def __init__(
@@ -150,6 +154,8 @@ class SafetyRouter(GraphComponent):
             crisis_max_fpr_everyday=float(self._config["crisis_max_fpr_everyday"]),
             threshold=_optional_float(self._config.get("threshold")),
             crisis_threshold=_optional_float(self._config.get("crisis_threshold")),
+            sentence_threshold=float(self._config["sentence_threshold"]),
+            sentence_min_chars=int(self._config["sentence_min_chars"]),
         )
         if net.report is not None:
             logger.info("%s", net.report.format())

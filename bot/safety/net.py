@@ -97,6 +97,7 @@ class NetVerdict:
     fires: bool
     kind: str  # `crisis` or `emergency`
     score: float
+    sentence: str | None = None  # the sentence scored on its own that fired, for the review
 
 
 def make_features() -> Any:
@@ -278,8 +279,12 @@ class SafetyNet:
         crisis_model: Any = None,
         crisis_threshold: float = 1.0,
         crisis_report: CrossValidation | None = None,
+        sentence_threshold: float = 1.0,
+        sentence_min_chars: int = 200,
     ) -> None:
         self.model = model
+        self.sentence_threshold = sentence_threshold
+        self.sentence_min_chars = sentence_min_chars
         self.threshold = threshold
         self.report = report
         self.kind_model = kind_model
@@ -316,6 +321,19 @@ class SafetyNet:
             return NetVerdict(True, self.kind(text), score)
         return NetVerdict(False, "emergency", score)
 
+    def sentence_verdict(self, text: str, sentences: list[str]) -> NetVerdict | None:
+        """In a long message (`sentence_min_chars`), the highest-scoring of `sentences` (those
+        the rules let through: CompiledRules.sentences_told_as_now) when it scores at least
+        `sentence_threshold`: a buried emergency ("Also this afternoon she's been very drowsy,
+        nodding off mid-sentence" in a post about transport and prescriptions) is diluted in
+        the message's score."""
+        if len(text) < self.sentence_min_chars or not sentences:
+            return None
+        score, sentence = max((self.score(s), s) for s in sentences)
+        if score < self.sentence_threshold:
+            return None
+        return NetVerdict(True, "emergency", score, sentence)
+
     def save(self, path: Path) -> None:
         path.write_bytes(pickle.dumps(self))
 
@@ -339,6 +357,8 @@ def train_net(
     crisis_max_fpr_everyday: float = 0.01,
     threshold: float | None = None,
     crisis_threshold: float | None = None,
+    sentence_threshold: float = 1.0,
+    sentence_min_chars: int = 200,
 ) -> SafetyNet:
     """`threshold`, `crisis_threshold`: reviewed values (config.yml); None: cross-validation's.
     `folds` 0: no cross-validation (both thresholds reviewed; `python -m bot.safety.net` reports
@@ -375,7 +395,8 @@ def train_net(
         features, make_classifier(c).fit(x[crisis_only], [is_crisis[i] for i in crisis_only])
     )
     return SafetyNet(
-        model, threshold, report, kind_model, crisis_model, crisis_threshold, crisis_report
+        model, threshold, report, kind_model, crisis_model, crisis_threshold, crisis_report,
+        sentence_threshold, sentence_min_chars,
     )  # fmt: skip
 
 

@@ -95,11 +95,26 @@ def practical(book: RuleBook) -> str:
     return ""
 
 
+def sign_words(book: RuleBook) -> str:
+    """The emergency file's `sign_words`: which sentences of a long post the second net scores
+    on its own (bot/safety/router.py, step 3)."""
+    for file in book.files:
+        if file.decision == "emergency" and "sign_words" in file.word_lists:
+            return (
+                "In a long message nothing else fired on, the second net also scores on its own "
+                "each sentence naming one of these signs that the rules' checks let through: "
+                + ", ".join(file.word_lists["sign_words"])
+                + "."
+            )
+    return ""
+
+
 def show(book: RuleBook, fmt: str = "markdown") -> str:
     table = rows(book)
     order = "Order: " + " > ".join(ORDER)
-    if entries := practical(book):
-        order += ". " + entries
+    for more in (sign_words(book), practical(book)):
+        if more:
+            order += ". " + more
     if fmt == "html":
         head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
         body = "".join(
@@ -119,7 +134,8 @@ def show(book: RuleBook, fmt: str = "markdown") -> str:
 
 
 def explain(rules: CompiledRules, text: str, intent: str | None = None) -> str:
-    matches = rules.check(rules.parse(text), intent)
+    doc = rules.parse(text)
+    matches = rules.check(doc, intent)
     lines = [f"message: {text!r}"]
     if not matches:
         lines.append("no rule's phrase or pattern is in the message")
@@ -134,6 +150,9 @@ def explain(rules: CompiledRules, text: str, intent: str | None = None) -> str:
         f"{decision.decision} by {decision.by}"
         + (f", rule {decision.rule}, phrase {decision.phrase!r}" if decision.rule else "")
     )
+    alone = [s.text for s in rules.sentences_told_as_now(doc)]
+    if alone:
+        lines.append("sentences the second net would score alone in a long message: " + repr(alone))
     return "\n".join(lines)
 
 

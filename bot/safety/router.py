@@ -7,6 +7,10 @@
 3. the second net (bot/safety/net.py) scores the message at or above its threshold
    -> intent `emergency`, decision `urgent_unconfirmed`: the short urgent-help reply, marked
    for review; or decision `crisis` (the crisis reply) when its second model calls it a crisis.
+   In a long message that nothing above fired on, it also scores, one by one, the sentences
+   that name a sign and that the rules' checks let through (not long ago, not a habit, a
+   supposition, a reading or a question about no one now: CompiledRules.sentences_told_as_now),
+   with its own, higher threshold: an emergency buried in a post about parking and insurance.
    It stays silent when the message says nothing is happening (the emergency file's
    `not_happening_phrases`: "not happening, just being organised"), as a question there does,
    unless it calls the message a crisis ("my appointment isn't until March" denies no wish to die).
@@ -65,6 +69,7 @@ class Decision:
     category: Optional[str] = None  # noqa: UP007
     phrase: Optional[str] = None  # noqa: UP007
     score: Optional[float] = None  # noqa: UP007
+    sentence: Optional[str] = None  # noqa: UP007  # the sentence the net fired on, alone
     also: tuple[str, ...] = field(default_factory=tuple)  # other rules that fired (lower in order)
     # An emergency rule won, and a crisis rule fired too: the crisis reply follows the emergency
     # reply ("a note saying she's sorry ... locked in the bathroom and won't answer me").
@@ -72,7 +77,7 @@ class Decision:
 
     def as_output(self) -> dict[str, Any]:
         out: dict[str, Any] = {"decision": self.decision, "by": self.by}
-        for key in ("rule", "category", "phrase"):
+        for key in ("rule", "category", "phrase", "sentence"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
         if self.score is not None:
@@ -127,7 +132,9 @@ def route(
     net_score = None if net is None else net.score
     if net is not None and net.fires and not not_happening:
         decided = CRISIS if net.kind == CRISIS else URGENT_UNCONFIRMED
-        return Decision(EMERGENCY, decided, "net", score=net_score, also=also)
+        return Decision(
+            EMERGENCY, decided, "net", score=net_score, also=also, sentence=net.sentence
+        )
     for decision in (PERSONAL_ADVICE, OUT_OF_SCOPE):
         if (found := by_rule(decision)) is not None:
             return found
@@ -172,6 +179,11 @@ class SafetyCheck:
         if self.net is None:
             return route(matches, classifier_intent, practical_entry=practical), matches
         verdict = self.net.verdict(text)
+        if not verdict.fires and not any(
+            m.fired and m.decision in (EMERGENCY, CRISIS) for m in matches
+        ):
+            sentences = [s.text for s in self.rules.sentences_told_as_now(doc)]
+            verdict = self.net.sentence_verdict(text, sentences) or verdict
         # "Nothing is happening" denies a symptom, not a wish to die: a crisis is never quieted.
         quiet = verdict.fires and verdict.kind != CRISIS and self.rules.says_not_happening(doc)
         return route(matches, classifier_intent, verdict, quiet, practical), matches

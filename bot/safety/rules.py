@@ -414,6 +414,37 @@ class CompiledRules:
             for f in self.book.files
         )
 
+    def sentences_told_as_now(self, doc: Any) -> list[Any]:
+        """The sentences the second net scores one by one (bot/safety/router.py, step 3): each
+        names a sign (the emergency file's `sign_words`, not negated, said to be fine or inside a
+        rule's `except_phrases`), and no check a rule's match passes places it long ago, in a
+        story, a habit, a supposition, a reading or a write-up, or makes it a question about no
+        one now. None when the message says nothing is happening, or the file has no
+        `sign_words`."""
+        out = []
+        # A rule's harmless uses ("my dad's going to have a seizure when he hears") are harmless
+        # here too.
+        harmless = {i for _, start, end in self.exceptions(doc) for i in range(start, end)}
+        for file in self.book.files:
+            if file.decision != "emergency" or "sign_words" not in file.word_lists:
+                continue
+            if _says_not_happening(file, doc):
+                return []
+            signs = file.words(["@sign_words"])
+            for sentence in doc.sents:
+                at = [
+                    t.i
+                    for t in sentence
+                    if t.lower_ in signs
+                    and t.i not in harmless
+                    and not _negated(file, doc, t.i)
+                    and not _not_had(doc, t.i)
+                    and not _said_fine(doc, t.i)
+                ]
+                if at and not _told_otherwise(file, doc, sentence, at[0]):
+                    out.append(sentence)
+        return out
+
     def says_not_happening(self, doc: Any) -> bool:
         """The message says nothing is happening (the emergency file's `not_happening_phrases`)."""
         return any(
@@ -775,6 +806,20 @@ def _hypothetical(file: RuleFile, sentence: Any, start: int) -> bool:
         return False
     # In what they read, a time is when they read it ("when I read it last night").
     return read or (supposes and not _a_time_ago(file, sentence))
+
+
+def _told_otherwise(file: RuleFile, doc: Any, sentence: Any, start: int) -> bool:
+    """The checks a rule's match passes, for a whole sentence: long ago, the story going on, as
+    it always is, supposed, read about or written up, or a question with no word about now."""
+    return (
+        _long_ago(file, sentence)
+        or _continues_the_story(file, doc, sentence)
+        or _usual_for_them(file, doc, sentence)
+        or _hypothetical(file, sentence, start)
+        or _written_up(file, doc, sentence)
+        or (_asks(file, sentence) and not _about_now(file, sentence))
+        or is_general_question(file, sentence)
+    )
 
 
 def _written_up(file: RuleFile, doc: Any, sentence: Any) -> bool:

@@ -96,6 +96,29 @@ def test_what_only_the_net_catches_gets_the_urgent_help_reply_marked_for_review(
     assert safety["score"] >= 0.5
 
 
+ADMIN_POST = (
+    "Hi, quick admin question about my mum's next Botox appointment. The letter says the 14th "
+    "but her hospital transport can only do Thursdays, and we also need to know if the parking "
+    "is free for blue badge holders, whether her prescription exemption covers the injections, "
+    "and whether I can come into the room with her. {} Can we rebook to a Thursday, and do we "
+    "need a new referral letter from the GP for that? Thanks so much, the reception team are "
+    "always lovely."
+)
+
+
+def test_a_sign_buried_in_a_long_post_gets_the_urgent_help_reply(bot: BotServers) -> None:
+    """The net scores the one sentence alone (bot/safety/router.py, step 3); told as long ago,
+    the same sentence raises nothing."""
+    text = ADMIN_POST.format("She seems very vague and sleepy this afternoon, not herself at all.")
+    [message] = bot.ask("e2e-safety-sentence", text)
+    assert message["metadata"] == {"topic": "urgent_unconfirmed"}
+    safety = _last_parse(bot, "e2e-safety-sentence")["safety"]
+    assert safety["by"] == "net" and "vague and sleepy this afternoon" in safety["sentence"]
+    past = ADMIN_POST.format("Two years ago she was very vague and sleepy for a week after flu.")
+    alarms = {"emergency", "crisis", "urgent_unconfirmed"}
+    assert bot.ask("e2e-safety-sentence-past", past)[0]["metadata"]["topic"] not in alarms
+
+
 def test_a_crisis_only_the_net_catches_gets_the_crisis_reply_marked_for_review(
     bot: BotServers,
 ) -> None:

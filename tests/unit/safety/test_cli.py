@@ -15,6 +15,16 @@ def test_show_prints_every_rule(capsys: pytest.CaptureFixture[str], fmt: str) ->
         assert rule in out
     order = "emergency rule > crisis rule > second net > personal-advice rule"
     assert order in out.replace("&gt;", ">")
+    assert "scores on its own" in out and "drowsy" in out
+
+
+def test_explain_lists_the_sentences_the_net_would_score_alone(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    text = "Parking question first. Two years ago she was drowsy. Since lunch she is very confused."
+    assert main(["safety", "explain", text]) == 0
+    out = capsys.readouterr().out
+    assert "score alone in a long message: ['since lunch she is very confused.']" in out
 
 
 def test_explain_says_which_phrase_and_which_condition(capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.safety.net import NetVerdict
+from bot.safety.net import NetVerdict, SafetyNet
 from bot.safety.router import SafetyCheck, route
 from bot.safety.rules import CompiledRules, Match
 
@@ -19,6 +19,9 @@ class FakeNet:
 
     def verdict(self, text: str) -> NetVerdict:
         return verdict(self._score)
+
+    def sentence_verdict(self, text: str, sentences: list[str]) -> NetVerdict | None:
+        return None
 
 
 def verdict(score: float, kind: str = "emergency", threshold: float = 0.5) -> NetVerdict:
@@ -251,3 +254,59 @@ def test_saying_nothing_is_happening_never_quiets_a_crisis(compiled_rules: Compi
     assert decision.decision == "crisis"
     quiet, _ = SafetyCheck(compiled_rules, FakeNet(0.9)).decide(text, "cost")
     assert quiet.decision == "classifier"
+
+
+class DrowsyModel:
+    """Scores 0.95 a short text that says someone is drowsy, 0.1 anything else: a stand-in for
+    the net's model that sees a buried sign only in its own sentence."""
+
+    def predict_proba(self, texts: list[str]) -> Any:
+        import numpy as np
+
+        return np.array([[0.0, 0.95 if "drowsy" in t and len(t) < 120 else 0.1] for t in texts])
+
+
+ADMIN = (
+    "Hello, I look after my dad, who has his Botox at your clinic every twelve weeks. Could we "
+    "move his next slot to a Friday because of the hospital transport, and is the parking free "
+    "for blue badge holders? "
+)
+
+
+@pytest.fixture(scope="module")
+def sentence_check(compiled_rules: CompiledRules) -> SafetyCheck:
+    net = SafetyNet(DrowsyModel(), 0.5, sentence_threshold=0.9, sentence_min_chars=200)
+    return SafetyCheck(compiled_rules, net)
+
+
+def test_a_sign_buried_in_a_long_post_is_scored_in_its_own_sentence(
+    sentence_check: SafetyCheck,
+) -> None:
+    text = ADMIN + "Also since lunch he has been very drowsy and keeps nodding off mid-sentence."
+    decision, matches = sentence_check.decide(text, "cost")
+    assert not any(m.fired for m in matches if m.decision == "emergency")
+    assert (decision.decision, decision.by) == ("urgent_unconfirmed", "net")
+    assert decision.as_output()["sentence"].startswith("also since lunch he has been very drowsy")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # long ago, a supposition, a general question, denied, said not to be happening
+        ADMIN + "Two years ago he was very drowsy for a week after an infection.",
+        ADMIN + "If he ever got very drowsy after the injections, who would we call?",
+        ADMIN + "Does Botox make people drowsy?",
+        ADMIN + "He has been himself all day, without feeling drowsy at all.",
+        ADMIN + "Nothing is happening now, but he was drowsy for a bit and is fine.",
+    ],
+)
+def test_a_sentence_told_as_past_supposed_asked_or_denied_is_not_scored_alone(
+    sentence_check: SafetyCheck, text: str
+) -> None:
+    decision, _ = sentence_check.decide(text, "cost")
+    assert decision.decision == "classifier"
+
+
+def test_a_short_message_is_scored_whole(sentence_check: SafetyCheck) -> None:
+    decision, _ = sentence_check.decide("Also since lunch he has been very drowsy.", "cost")
+    assert (decision.by, decision.sentence) == ("net", None)
