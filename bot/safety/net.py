@@ -321,13 +321,13 @@ class SafetyNet:
             return NetVerdict(True, self.kind(text), score)
         return NetVerdict(False, "emergency", score)
 
-    def sentence_verdict(self, text: str, sentences: list[str]) -> NetVerdict | None:
-        """In a long message (`sentence_min_chars`), the highest-scoring of `sentences` (those
-        the rules let through: CompiledRules.sentences_told_as_now) when it scores at least
-        `sentence_threshold`: a buried emergency ("Also this afternoon she's been very drowsy,
-        nodding off mid-sentence" in a post about transport and prescriptions) is diluted in
-        the message's score."""
-        if len(text) < self.sentence_min_chars or not sentences:
+    def sentence_verdict(self, sentences: list[str]) -> NetVerdict | None:
+        """The highest-scoring of a long message's `sentences` (those the rules let through:
+        CompiledRules.sentences_told_as_now) when it scores at least `sentence_threshold`: a
+        buried emergency ("Also this afternoon she's been very drowsy, nodding off mid-sentence"
+        in a post about transport and prescriptions) is diluted in the message's score. The
+        router asks only for messages of `sentence_min_chars` or more."""
+        if not sentences:
             return None
         score, sentence = max((self.score(s), s) for s in sentences)
         if score < self.sentence_threshold:

@@ -179,11 +179,13 @@ class SafetyCheck:
         if self.net is None:
             return route(matches, classifier_intent, practical_entry=practical), matches
         verdict = self.net.verdict(text)
-        if not verdict.fires and not any(
-            m.fired and m.decision in (EMERGENCY, CRISIS) for m in matches
+        if (
+            not verdict.fires
+            and len(text) >= self.net.sentence_min_chars
+            and not any(m.fired and m.decision in (EMERGENCY, CRISIS) for m in matches)
         ):
             sentences = [s.text for s in self.rules.sentences_told_as_now(doc)]
-            verdict = self.net.sentence_verdict(text, sentences) or verdict
+            verdict = self.net.sentence_verdict(sentences) or verdict
         # "Nothing is happening" denies a symptom, not a wish to die: a crisis is never quieted.
         quiet = verdict.fires and verdict.kind != CRISIS and self.rules.says_not_happening(doc)
         return route(matches, classifier_intent, verdict, quiet, practical), matches

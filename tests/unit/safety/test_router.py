@@ -20,7 +20,9 @@ class FakeNet:
     def verdict(self, text: str) -> NetVerdict:
         return verdict(self._score)
 
-    def sentence_verdict(self, text: str, sentences: list[str]) -> NetVerdict | None:
+    sentence_min_chars = 200
+
+    def sentence_verdict(self, sentences: list[str]) -> NetVerdict | None:
         return None
 
 
