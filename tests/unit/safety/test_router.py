@@ -288,7 +288,18 @@ def test_a_sign_buried_in_a_long_post_is_scored_in_its_own_sentence(
     decision, matches = sentence_check.decide(text, "cost")
     assert not any(m.fired for m in matches if m.decision == "emergency")
     assert (decision.decision, decision.by) == ("urgent_unconfirmed", "net")
-    assert decision.as_output()["sentence"].startswith("also since lunch he has been very drowsy")
+    assert decision.as_output()["sentence"].startswith("Also since lunch he has been very drowsy")
+
+
+def test_the_sentence_is_kept_as_typed_so_that_redaction_finds_a_postcode(
+    sentence_check: SafetyCheck,
+) -> None:
+    from bot.stores.redact import redact
+
+    text = ADMIN + "İ am at SW1A 1AA with him and since lunch he has been very drowsy."
+    decision, _ = sentence_check.decide(text, "cost")
+    assert decision.sentence == "İ am at SW1A 1AA with him and since lunch he has been very drowsy."
+    assert "SW1A" not in redact(decision.sentence)
 
 
 @pytest.mark.parametrize(
