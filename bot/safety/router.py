@@ -185,15 +185,17 @@ class SafetyCheck:
             and not any(m.fired and m.decision in (EMERGENCY, CRISIS) for m in matches)
         ):
             spans = self.rules.sentences_told_as_now(doc)
-            verdict = self.net.sentence_verdict([_as_typed(text, s) for s in spans]) or verdict
+            verdict = self.net.sentence_verdict(_as_typed(text, spans)) or verdict
         # "Nothing is happening" denies a symptom, not a wish to die: a crisis is never quieted.
         quiet = verdict.fires and verdict.kind != CRISIS and self.rules.says_not_happening(doc)
         return route(matches, classifier_intent, verdict, quiet, practical), matches
 
 
-def _as_typed(text: str, span: Any) -> str:
-    """The sentence `span` of the lower-cased parse as the person typed it: the tracker keeps
-    it, and its redaction (bot/stores/redact.py) knows some identifiers only in their own case
-    (a postcode). Lower-casing can lengthen a character ("İ"), so offsets are mapped back."""
+def _as_typed(text: str, spans: list[Any]) -> list[str]:
+    """The sentences `spans` of the lower-cased parse as the person typed them: the tracker
+    keeps one, and its redaction (bot/stores/redact.py) knows some identifiers only in their own
+    case (a postcode). Lower-casing can lengthen a character ("İ"), so offsets are mapped back."""
+    if not spans:
+        return []
     starts = [i for i, char in enumerate(text) for _ in char.lower()] + [len(text)]
-    return text[starts[span.start_char] : starts[span.end_char]]
+    return [text[starts[s.start_char] : starts[s.end_char]] for s in spans]

@@ -435,11 +435,7 @@ class CompiledRules:
                 at = [
                     t.i
                     for t in sentence
-                    if t.lower_ in signs
-                    and t.i not in harmless
-                    and not _negated(file, doc, t.i)
-                    and not _not_had(doc, t.i)
-                    and not _said_fine(doc, t.i)
+                    if t.lower_ in signs and t.i not in harmless and _affirmed(file, doc, t.i)
                 ]
                 if at and not _told_otherwise(file, doc, sentence, at[0]):
                     out.append(sentence)
@@ -526,11 +522,13 @@ def _affirmed_words(file: RuleFile, doc: Any) -> frozenset[str]:
     those denied with "not" and "have" or "got" ("she hasn't got a temperature", "doesn't have a
     fever") and those said to be fine ("vision is totally normal")."""
     return frozenset(
-        w
-        for t in doc
-        if not _negated(file, doc, t.i) and not _not_had(doc, t.i) and not _said_fine(doc, t.i)
-        for w in (t.lemma_.lower(), t.lower_)
+        w for t in doc if _affirmed(file, doc, t.i) for w in (t.lemma_.lower(), t.lower_)
     )
+
+
+def _affirmed(file: RuleFile, doc: Any, i: int) -> bool:
+    """Word `i` is not negated, not denied with "not" and "have" and not said to be fine."""
+    return not _negated(file, doc, i) and not _not_had(doc, i) and not _said_fine(doc, i)
 
 
 # "vision is totally normal", "talking fine": a word said to be all right.
