@@ -93,10 +93,13 @@ class SafetyRouter(GraphComponent):
             # reviewed thresholds (None: cross-validation chooses at each training)
             "threshold": None,
             "crisis_threshold": None,
-            # the net on single sentences of long messages (bot/safety/router.py, step 3);
-            # 1.0: never
+            # the net on single sentences of long messages, and on short messages naming a
+            # specific sign, at these thresholds (1.0: never); on messages naming no sign told
+            # as now (0.0: the message threshold) (bot/safety/router.py, step 3)
             "sentence_threshold": 1.0,
             "sentence_min_chars": 200,
+            "sign_threshold": 1.0,
+            "no_sign_threshold": 0.0,
         }
 
     def __init__(
@@ -156,6 +159,8 @@ class SafetyRouter(GraphComponent):
             crisis_threshold=_optional_float(self._config.get("crisis_threshold")),
             sentence_threshold=float(self._config["sentence_threshold"]),
             sentence_min_chars=int(self._config["sentence_min_chars"]),
+            sign_threshold=float(self._config["sign_threshold"]),
+            no_sign_threshold=float(self._config["no_sign_threshold"]),
         )
         if net.report is not None:
             logger.info("%s", net.report.format())

@@ -281,10 +281,14 @@ class SafetyNet:
         crisis_report: CrossValidation | None = None,
         sentence_threshold: float = 1.0,
         sentence_min_chars: int = 200,
+        sign_threshold: float = 1.0,
+        no_sign_threshold: float = 0.0,
     ) -> None:
         self.model = model
         self.sentence_threshold = sentence_threshold
         self.sentence_min_chars = sentence_min_chars
+        self.sign_threshold = sign_threshold
+        self.no_sign_threshold = no_sign_threshold
         self.threshold = threshold
         self.report = report
         self.kind_model = kind_model
@@ -359,6 +363,8 @@ def train_net(
     crisis_threshold: float | None = None,
     sentence_threshold: float = 1.0,
     sentence_min_chars: int = 200,
+    sign_threshold: float = 1.0,
+    no_sign_threshold: float = 0.0,
 ) -> SafetyNet:
     """`threshold`, `crisis_threshold`: reviewed values (config.yml); None: cross-validation's.
     `folds` 0: no cross-validation (both thresholds reviewed; `python -m bot.safety.net` reports
@@ -396,7 +402,7 @@ def train_net(
     )
     return SafetyNet(
         model, threshold, report, kind_model, crisis_model, crisis_threshold, crisis_report,
-        sentence_threshold, sentence_min_chars,
+        sentence_threshold, sentence_min_chars, sign_threshold, no_sign_threshold,
     )  # fmt: skip
 
 

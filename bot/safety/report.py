@@ -97,14 +97,18 @@ def practical(book: RuleBook) -> str:
 
 def sign_words(book: RuleBook) -> str:
     """The emergency file's `sign_words`: which sentences of a long post the second net scores
-    on its own (bot/safety/router.py, step 3)."""
+    on its own, and which messages it judges at a lower or higher threshold (router.py, step 3)."""
     for file in book.files:
         if file.decision == "emergency" and "sign_words" in file.word_lists:
+            general = file.word_lists.get("general_sign_words", [])
             return (
                 "In a long message nothing else fired on, the second net also scores on its own "
                 "each sentence naming one of these signs that the rules' checks let through: "
                 + ", ".join(file.word_lists["sign_words"])
-                + "."
+                + ". A shorter message naming one of them, other than "
+                + ", ".join(general)
+                + ", needs a lower score; a message naming none of them, a higher one "
+                "(config.yml: sign_threshold, no_sign_threshold)."
             )
     return ""
 
@@ -151,8 +155,13 @@ def explain(rules: CompiledRules, text: str, intent: str | None = None) -> str:
         + (f", rule {decision.rule}, phrase {decision.phrase!r}" if decision.rule else "")
     )
     alone = [s.text for s in rules.sentences_told_as_now(doc)]
+    specific = [s.text for s in rules.sentences_told_as_now(doc, specific=True)]
     if alone:
-        lines.append("sentences the second net would score alone in a long message: " + repr(alone))
+        lines.append("signs told as now, scored alone in a long message: " + repr(alone))
+    else:
+        lines.append("no sign told as now: the second net needs its no-sign threshold")
+    if specific:
+        lines.append("a specific sign told as now (a short message needs only the sign threshold)")
     return "\n".join(lines)
 
 

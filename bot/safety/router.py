@@ -11,6 +11,9 @@
    that name a sign and that the rules' checks let through (not long ago, not a habit, a
    supposition, a reading or a question about no one now: CompiledRules.sentences_told_as_now),
    with its own, higher threshold: an emergency buried in a post about parking and insurance.
+   A shorter message that names such a sign, other than the general ones every migraine
+   description uses (head, headache, worst, ...), is judged at a lower threshold; a message
+   that tells no sign as now needs a higher one, unless the net calls it a crisis.
    It stays silent when the message says nothing is happening (the emergency file's
    `not_happening_phrases`: "not happening, just being organised"), as a question there does,
    unless it calls the message a crisis ("my appointment isn't until March" denies no wish to die).
@@ -36,7 +39,7 @@ Plain functions, no Rasa: bot/nlu/components.py's SafetyRouter only calls `Safet
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 from bot.safety.net import NetVerdict
@@ -179,16 +182,35 @@ class SafetyCheck:
         if self.net is None:
             return route(matches, classifier_intent, practical_entry=practical), matches
         verdict = self.net.verdict(text)
-        if (
-            not verdict.fires
-            and len(text) >= self.net.sentence_min_chars
-            and not any(m.fired and m.decision in (EMERGENCY, CRISIS) for m in matches)
-        ):
-            spans = self.rules.sentences_told_as_now(doc)
-            verdict = self.net.sentence_verdict(_as_typed(text, spans)) or verdict
+        if not any(m.fired and m.decision in (EMERGENCY, CRISIS) for m in matches):
+            verdict = self._weigh_signs(text, doc, verdict)
         # "Nothing is happening" denies a symptom, not a wish to die: a crisis is never quieted.
         quiet = verdict.fires and verdict.kind != CRISIS and self.rules.says_not_happening(doc)
         return route(matches, classifier_intent, verdict, quiet, practical), matches
+
+    def _weigh_signs(self, text: str, doc: Any, verdict: NetVerdict) -> NetVerdict:
+        """The net's verdict on a message no urgent rule fired on, weighed by the signs it tells
+        as now (CompiledRules.sentences_told_as_now): an emergency that names none needs
+        `no_sign_threshold` (a hypothetical, a general question, "my laptop had a seizure");
+        a long message is also scored sentence by sentence; a shorter one that names a specific
+        sign needs only `sign_threshold`. A crisis names no sign and is never held back."""
+        net = self.net
+        if verdict.fires:
+            if (
+                verdict.kind == CRISIS
+                or verdict.score >= net.no_sign_threshold
+                or self.rules.sentences_told_as_now(doc)
+            ):
+                return verdict
+            return replace(verdict, fires=False)
+        if len(text) >= net.sentence_min_chars:
+            spans = self.rules.sentences_told_as_now(doc)
+            return net.sentence_verdict(_as_typed(text, spans)) or verdict
+        if verdict.score >= net.sign_threshold and self.rules.sentences_told_as_now(
+            doc, specific=True
+        ):
+            return replace(verdict, fires=True, kind=net.kind(text))
+        return verdict
 
 
 def _as_typed(text: str, spans: list[Any]) -> list[str]:

@@ -414,13 +414,14 @@ class CompiledRules:
             for f in self.book.files
         )
 
-    def sentences_told_as_now(self, doc: Any) -> list[Any]:
+    def sentences_told_as_now(self, doc: Any, specific: bool = False) -> list[Any]:
         """The sentences the second net scores one by one (bot/safety/router.py, step 3): each
         names a sign (the emergency file's `sign_words`, not negated, said to be fine or inside a
         rule's `except_phrases`), and no check a rule's match passes places it long ago, in a
         story, a habit, a supposition, a reading or a write-up, or makes it a question about no
         one now. None when the message says nothing is happening, or the file has no
-        `sign_words`."""
+        `sign_words`. `specific`: only signs that are not `general_sign_words` count (a short
+        message's lower threshold)."""
         out = []
         # A rule's harmless uses ("my dad's going to have a seizure when he hears") are harmless
         # here too.
@@ -431,6 +432,8 @@ class CompiledRules:
             if _says_not_happening(file, doc):
                 return []
             signs = file.words(["@sign_words"])
+            if specific and "general_sign_words" in file.word_lists:
+                signs -= file.words(["@general_sign_words"])
             for sentence in doc.sents:
                 at = [
                     t.i

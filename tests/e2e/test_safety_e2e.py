@@ -119,6 +119,25 @@ def test_a_sign_buried_in_a_long_post_gets_the_urgent_help_reply(bot: BotServers
     assert bot.ask("e2e-safety-sentence-past", past)[0]["metadata"]["topic"] not in alarms
 
 
+def test_the_second_net_weighs_the_signs_a_short_message_tells_as_now(bot: BotServers) -> None:
+    """A specific sign told as now lowers the net's threshold (this one scored 0.44, under the
+    message threshold); a figure of speech that tells no sign raises it (0.55 did not alarm;
+    bot/safety/router.py, step 3)."""
+    sign = (
+        "half of what I'm looking at has vanished, both eyes, same side, been 2 hours now. "
+        "head feels off. no zigzags like usual"
+    )
+    [message] = bot.ask("e2e-safety-sign", sign)
+    assert message["metadata"] == {"topic": "urgent_unconfirmed"}
+    assert _last_parse(bot, "e2e-safety-sign")["safety"]["by"] == "net"
+    laptop = (
+        "my laptop had a seizure mid-way through the online booking form and now I don't know "
+        "if my appointment saved. How do I check?"
+    )
+    alarms = {"emergency", "crisis", "urgent_unconfirmed"}
+    assert bot.ask("e2e-safety-no-sign", laptop)[0]["metadata"]["topic"] not in alarms
+
+
 def test_a_crisis_only_the_net_catches_gets_the_crisis_reply_marked_for_review(
     bot: BotServers,
 ) -> None:

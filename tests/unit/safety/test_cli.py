@@ -24,7 +24,18 @@ def test_explain_lists_the_sentences_the_net_would_score_alone(
     text = "Parking question first. Two years ago she was drowsy. Since lunch she is very confused."
     assert main(["safety", "explain", text]) == 0
     out = capsys.readouterr().out
-    assert "score alone in a long message: ['since lunch she is very confused.']" in out
+    assert "scored alone in a long message: ['since lunch she is very confused.']" in out
+
+
+def test_explain_says_which_threshold_of_the_second_net_applies(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["safety", "explain", "she has been very sleepy and vague since lunch"]) == 0
+    assert "a short message needs only the sign threshold" in capsys.readouterr().out
+    assert main(["safety", "explain", "my laptop crashed, did my booking save?"]) == 0
+    assert "no sign told as now: the second net needs its no-sign threshold" in (
+        capsys.readouterr().out
+    )
 
 
 def test_explain_says_which_phrase_and_which_condition(capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,6 +21,8 @@ class FakeNet:
         return verdict(self._score)
 
     sentence_min_chars = 200
+    sign_threshold = 1.0
+    no_sign_threshold = 0.0
 
     def sentence_verdict(self, sentences: list[str]) -> NetVerdict | None:
         return None
@@ -323,3 +325,58 @@ def test_a_sentence_told_as_past_supposed_asked_or_denied_is_not_scored_alone(
 def test_a_short_message_is_scored_whole(sentence_check: SafetyCheck) -> None:
     decision, _ = sentence_check.decide("Also since lunch he has been very drowsy.", "cost")
     assert (decision.by, decision.sentence) == ("net", None)
+
+
+class FixedModel:
+    """Scores every text the same: a stand-in for the net's model."""
+
+    def __init__(self, score: float) -> None:
+        self._score = score
+
+    def predict_proba(self, texts: list[str]) -> Any:
+        import numpy as np
+
+        return np.array([[1 - self._score, self._score] for _ in texts])
+
+
+def signs_check(rules: CompiledRules, score: float) -> SafetyCheck:
+    net = SafetyNet(FixedModel(score), 0.5, sign_threshold=0.35, no_sign_threshold=0.7)
+    return SafetyCheck(rules, net)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("half of what I'm looking at has gone, both eyes, since 9", "urgent_unconfirmed"),
+        # only general sign words ("headache"), a supposition, a denial
+        ("kids are off school and I can feel a headache brewing", "classifier"),
+        ("what if my eyes went blurry after the jabs?", "classifier"),
+        ("no blurred vision, just the usual throb", "classifier"),
+    ],
+)
+def test_a_short_message_naming_a_specific_sign_now_needs_only_the_sign_threshold(
+    compiled_rules: CompiledRules, text: str, expected: str
+) -> None:
+    decision, _ = signs_check(compiled_rules, 0.4).decide(text, "side_effects")
+    assert decision.decision == expected
+
+
+@pytest.mark.parametrize(
+    ("score", "text", "expected"),
+    [
+        (0.6, "my laptop crashed halfway through the booking form", "classifier"),
+        (0.8, "my laptop crashed halfway through the booking form", "urgent_unconfirmed"),
+        (0.6, "she has been very sleepy and vague since lunch", "urgent_unconfirmed"),
+    ],
+)
+def test_a_message_telling_no_sign_as_now_needs_the_higher_threshold(
+    compiled_rules: CompiledRules, score: float, text: str, expected: str
+) -> None:
+    decision, _ = signs_check(compiled_rules, score).decide(text, "cost")
+    assert decision.decision == expected
+
+
+def test_a_crisis_is_never_held_back_for_naming_no_sign(compiled_rules: CompiledRules) -> None:
+    net = SafetyNet(FixedModel(0.6), 0.5, no_sign_threshold=0.7, kind_model=FixedModel(0.9))
+    decision, _ = SafetyCheck(compiled_rules, net).decide("I can't do this anymore", "greet")
+    assert decision.decision == "crisis"
