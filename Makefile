@@ -16,7 +16,7 @@ SOCKETIO_JS := $(WEB)/vendor/socket.io.min.js
 CHART_JS := $(WEB)/vendor/chart.umd.min.js
 PIP_AUDIT_ENV := var/tools/pip-audit
 PIP_AUDIT_VERSION := 2.10.1
-TRAIN_INPUTS := $(ENCODER) config.yml domain.yml $(wildcard bot/nlu/*.py bot/safety/*.py) $(wildcard data/nlu/*.yml data/nlu/*/*.yml data/rules/*.yml data/stories/*.yml data/safety/*.yml data/safety/net/src/*/*.txt)
+TRAIN_INPUTS := $(ENCODER) config.yml domain.yml $(wildcard bot/nlu/*.py bot/nlu/*.yml bot/safety/*.py) $(wildcard data/nlu/*.yml data/nlu/*/*.yml data/rules/*.yml data/stories/*.yml data/safety/*.yml data/safety/net/src/*/*.txt)
 
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 3

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -75,6 +77,8 @@ class TokenNormaliser(GraphComponent):
     (the message text, which the safety rules read, stays as written):
 
     - `brand_marks`: drops "(R)", "(TM)" marks ("BOTOX(R)" counts as "botox");
+    - `text_speak`: chat shorthand becomes the word it stands for ("wen" is "when", "u" is
+      "you"; the reviewed list in text_speak.yml), in training and in use;
     - `spelling`: a token that is neither in the training vocabulary nor an English word
       (symspellpy's bundled frequency dictionary) becomes the closest training word, if one is
       within edit distance 1 (2 for words of 8+ letters) (bot/nlu/spelling.py);
@@ -86,7 +90,7 @@ class TokenNormaliser(GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"brand_marks": True, "spelling": True, "question_focus": True}
+        return {"brand_marks": True, "text_speak": True, "spelling": True, "question_focus": True}
 
     def __init__(
         self,
@@ -159,6 +163,11 @@ class TokenNormaliser(GraphComponent):
                 continue
             if self.config["brand_marks"]:
                 tokens = self._without_marks(tokens)
+            if self.config["text_speak"]:
+                for token in tokens:
+                    word = text_speak().get(token.text.lower())
+                    if word is not None:
+                        token.text, token.lemma = word, self._lookup(word, model)
             if correct and self._corrector is not None:
                 for token in tokens:
                     fixed = self._corrector.correct(token.text.lower())
@@ -392,6 +401,15 @@ def fit_one_vs_rest(model: Any, x: Any, labels: list[str]) -> Any:
     model.n_iter_ = np.concatenate([fit.n_iter_ for fit in fits])
     model.n_features_in_ = x.shape[1]
     return model
+
+
+@lru_cache(maxsize=1)
+def text_speak() -> dict[str, str]:
+    """Shorthand -> the word it stands for (text_speak.yml, beside this module)."""
+    import yaml
+
+    table = yaml.safe_load((Path(__file__).parent / "text_speak.yml").read_text(encoding="utf-8"))
+    return {str(short).lower(): str(word) for short, word in table.items()}
 
 
 def normalised_text(message: Message) -> str:

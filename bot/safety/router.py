@@ -183,18 +183,17 @@ class SafetyCheck:
             return route(matches, classifier_intent, practical_entry=practical), matches
         verdict = self.net.verdict(text)
         if not any(m.fired and m.decision in (EMERGENCY, CRISIS) for m in matches):
-            verdict = self._weigh_signs(text, doc, verdict)
+            verdict = self._weigh_signs(self.net, text, doc, verdict)
         # "Nothing is happening" denies a symptom, not a wish to die: a crisis is never quieted.
         quiet = verdict.fires and verdict.kind != CRISIS and self.rules.says_not_happening(doc)
         return route(matches, classifier_intent, verdict, quiet, practical), matches
 
-    def _weigh_signs(self, text: str, doc: Any, verdict: NetVerdict) -> NetVerdict:
+    def _weigh_signs(self, net: Any, text: str, doc: Any, verdict: NetVerdict) -> NetVerdict:
         """The net's verdict on a message no urgent rule fired on, weighed by the signs it tells
         as now (CompiledRules.sentences_told_as_now): an emergency that names none needs
         `no_sign_threshold` (a hypothetical, a general question, "my laptop had a seizure");
         a long message is also scored sentence by sentence; a shorter one that names a specific
         sign needs only `sign_threshold`. A crisis names no sign and is never held back."""
-        net = self.net
         if verdict.fires:
             if (
                 verdict.kind == CRISIS

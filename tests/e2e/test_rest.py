@@ -63,6 +63,15 @@ def test_a_question_in_plain_words_gets_the_sourced_answer_with_disclaimer(
         # A practical question the classifier takes for personal advice: the general entry,
         # which tells them to ask their doctor (personal_advice.yml, `practical_entries`).
         ("can I keep taking sumatriptan once I start botox", "keep_current_medicines"),
+        # Money is never medical advice: a cost entry answers, not the refusal.
+        (
+            "I'm in England and skint - if my consultant puts me forward for the jabs, will I be "
+            "landed with a bill?",
+            "nhs_do_i_pay",
+        ),
+        # Text-speak read as the words it stands for (bot/nlu/text_speak.yml).
+        ("how ofen do u ned it an for how lng", "schedule_overview"),
+        ("wen shud a hedache mean going to a and e", "urgent_help"),
     ],
 )
 def test_the_question_asked_gets_its_own_entry(
