@@ -108,7 +108,7 @@ def sign_words(book: RuleBook) -> str:
                 + ". A shorter message naming one of them, other than "
                 + ", ".join(general)
                 + ", needs a lower score; a message naming none of them, a higher one "
-                "(config.yml: sign_threshold, no_sign_threshold)."
+                "(config.yml: sign_threshold, no_sign_threshold)"
             )
     return ""
 

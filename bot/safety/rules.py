@@ -728,13 +728,28 @@ def _long_ago(file: RuleFile, sentence: Any) -> bool:
     lists = file.word_lists
     if "long_ago" not in lists or "happening_again" not in lists:
         return False
+    past = _placed_in_the_past(file, sentence) or _dated_by_the_next(file, sentence)
+    return past and not _happening_again(file, sentence)
+
+
+def _placed_in_the_past(file: RuleFile, sentence: Any) -> bool:
     tokens = {t.lower_ for t in sentence}
-    past = (
+    return (
         bool(tokens & {"ago", "last"} and tokens & file.words(["@long_ago"]))
         or any(t.like_num and t.text.isdigit() and 1900 <= int(t.text) <= 2099 for t in sentence)
         or _has_phrase(sentence, file.past_phrases)
     )
-    return past and not _happening_again(file, sentence)
+
+
+def _dated_by_the_next(file: RuleFile, sentence: Any) -> bool:
+    """The next sentence dates this one: "... I call an ambulance, and it ends up being a bleed
+    on the brain. That was 2017." """
+    following = sentence.doc[sentence.end : sentence.end + 2]
+    if len(following) < 2 or following[0].lower_ not in ("that", "this", "it"):
+        return False
+    if following[1].lower_ not in ("was", "were", "happened"):
+        return False
+    return _placed_in_the_past(file, next(following[0].doc[following[0].i :].sents))
 
 
 def _continues_the_story(file: RuleFile, doc: Any, sentence: Any) -> bool:
@@ -794,7 +809,8 @@ def _hypothetical(file: RuleFile, sentence: Any, start: int) -> bool:
     tokens = {t.lower_ for t in sentence}
     prefix = [t.lower_ for t in sentence[: start - sentence.start] if not t.is_punct]
     before = " " + " ".join(_without_lead_in(file, prefix)) + " "
-    supposes = any(f" {s.lower()} " in before for s in file.supposition_starts) or (
+    supposed = any(f" {s.lower()} " in before for s in file.supposition_starts)
+    supposes = supposed or (
         "hypothetical_words" in lists
         and (
             any(f" {s.lower()} " in before for s in file.hypothetical_starts)
@@ -806,7 +822,10 @@ def _hypothetical(file: RuleFile, sentence: Any, start: int) -> bool:
     if _says_now(file, sentence):
         return False
     # In what they read, a time is when they read it ("when I read it last night").
-    return read or (supposes and not _a_time_ago(file, sentence))
+    # "What if, three weeks after my injections, I started having trouble breathing": a time
+    # after something is part of what is supposed; only a time ago or recent is about now. A
+    # plain "if" keeps it ("if I got double vision 3 hours after my injections, is that bad?").
+    return read or (supposes and not _a_time_ago(file, sentence, supposed=supposed))
 
 
 def _told_otherwise(file: RuleFile, doc: Any, sentence: Any, start: int) -> bool:
@@ -914,15 +933,18 @@ def _someone_else_in(file: RuleFile, sentence: Any, start: int) -> bool:
 SINCE_WORDS = frozenset({"after", "ago", "since", "later", "before", "into", "post"})
 
 
-def _a_time_ago(file: RuleFile, sentence: Any) -> bool:
-    """A number before a time word ("2 days after", "3 hours"), or a recent time ("last night")."""
+def _a_time_ago(file: RuleFile, sentence: Any, supposed: bool = False) -> bool:
+    """A number before a time word ("2 days after", "3 hours"), or a recent time ("last night").
+    `supposed`: in a supposition, not a time after or before something ("if, 3 weeks after my
+    injections, ...")."""
     units = file.words(["@recent_units", "@long_ago"])
     tokens = list(sentence)
     for i, token in enumerate(tokens[:-1]):
         # "if I had a seizure one day": some day, not a time ago ("one day after" still is).
         after = tokens[i + 2].lower_ if i + 2 < len(tokens) else ""
         some_day = token.lower_ == "one" and after not in SINCE_WORDS
-        if token.like_num and tokens[i + 1].lower_ in units and not some_day:
+        relative = supposed and after in ("after", "before", "later", "into", "post")
+        if token.like_num and tokens[i + 1].lower_ in units and not some_day and not relative:
             return True
     words = [t.lower_ for t in tokens]
     return any(
