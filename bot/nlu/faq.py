@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -79,8 +80,9 @@ class TokenNormaliser(GraphComponent):
     - `brand_marks`: drops "(R)", "(TM)" marks ("BOTOX(R)" counts as "botox");
     - `text_speak`: chat shorthand becomes the word it stands for ("wen" is "when", "u" is
       "you"; the reviewed list in text_speak.yml), in training and in use;
-    - `spelling`: a token that is neither in the training vocabulary nor an English word
-      (symspellpy's bundled frequency dictionary) becomes the closest training word, if one is
+    - `spelling`: a token that is not an English word (symspellpy's bundled frequency
+      dictionary) and is not a training word, or only a rare one next to a common one (a typo
+      the training data repeats: "migranes"), becomes the closest training word, if one is
       within edit distance 1 (2 for words of 8+ letters) (bot/nlu/spelling.py);
     - `question_focus`: in a message of several sentences, the tokens of its question
       sentence(s) are counted once more, so a question after personal context weighs more than
@@ -97,12 +99,12 @@ class TokenNormaliser(GraphComponent):
         config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        vocabulary: frozenset[str] = frozenset(),
+        vocabulary: dict[str, int] | None = None,
     ) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
-        self.vocabulary = vocabulary
+        self.vocabulary = vocabulary or {}
         self._corrector: SpellingCorrector | None = None
 
     @classmethod
@@ -128,16 +130,20 @@ class TokenNormaliser(GraphComponent):
             with model_storage.read_from(resource) as directory:
                 words = json.loads((directory / "vocabulary.json").read_text(encoding="utf-8"))
         except (ValueError, OSError):
-            words = []
-        return cls(config, model_storage, resource, frozenset(words))
+            words = {}
+        return cls(config, model_storage, resource, {str(w): int(n) for w, n in words.items()})
 
     def train(self, training_data: TrainingData, model: SpacyModel) -> Resource:
-        words: set[str] = set()
+        """The training words and how often each occurs: a rare one next to a common one is
+        a typo the corrector may fix ("botx" 4 times, "botox" 3,588)."""
+        words: Counter[str] = Counter()
         for message in training_data.training_examples:
             for token in message.get(TOKENS_NAMES[TEXT]) or []:
-                words.add(token.text.lower())
+                words[token.text.lower()] += 1
         with self._model_storage.write_to(self._resource) as directory:
-            (directory / "vocabulary.json").write_text(json.dumps(sorted(words)), "utf-8")
+            (directory / "vocabulary.json").write_text(
+                json.dumps(dict(sorted(words.items()))), "utf-8"
+            )
         return self._resource
 
     def process_training_data(self, training_data: TrainingData, model: SpacyModel) -> TrainingData:
