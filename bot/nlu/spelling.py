@@ -42,7 +42,6 @@ class SpellingCorrector:
         from symspellpy import SymSpell
 
         self.counts = {w: n for w, n in counts.items() if w}
-        self.vocabulary = frozenset(self.counts)
         self.english = english_words()
         self.symspell = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
         for word, count in self.counts.items():

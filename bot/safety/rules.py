@@ -749,7 +749,7 @@ def _dated_by_the_next(file: RuleFile, sentence: Any) -> bool:
         return False
     if following[1].lower_ not in ("was", "were", "happened"):
         return False
-    return _placed_in_the_past(file, next(following[0].doc[following[0].i :].sents))
+    return _placed_in_the_past(file, following[0].sent)
 
 
 def _continues_the_story(file: RuleFile, doc: Any, sentence: Any) -> bool:
@@ -931,6 +931,8 @@ def _someone_else_in(file: RuleFile, sentence: Any, start: int) -> bool:
 
 
 SINCE_WORDS = frozenset({"after", "ago", "since", "later", "before", "into", "post"})
+# After or before something, not before now: in a supposition, part of what is supposed.
+RELATIVE_WORDS = SINCE_WORDS - {"ago", "since"}
 
 
 def _a_time_ago(file: RuleFile, sentence: Any, supposed: bool = False) -> bool:
@@ -943,7 +945,7 @@ def _a_time_ago(file: RuleFile, sentence: Any, supposed: bool = False) -> bool:
         # "if I had a seizure one day": some day, not a time ago ("one day after" still is).
         after = tokens[i + 2].lower_ if i + 2 < len(tokens) else ""
         some_day = token.lower_ == "one" and after not in SINCE_WORDS
-        relative = supposed and after in ("after", "before", "later", "into", "post")
+        relative = supposed and after in RELATIVE_WORDS
         if token.like_num and tokens[i + 1].lower_ in units and not some_day and not relative:
             return True
     words = [t.lower_ for t in tokens]
