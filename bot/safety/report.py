@@ -90,6 +90,9 @@ def practical(book: RuleBook) -> str:
                 + ", ".join(file.practical_entries)
                 + ". Decision phrases: "
                 + ", ".join(file.decision_phrases)
+                + ". These entries answer even with a decision phrase, chosen with at least "
+                + f"{file.decision_min_confidence} confidence: "
+                + ", ".join(file.decision_entries or ["none"])
                 + "."
             )
     return ""

@@ -29,8 +29,9 @@
    The classifier's `personal_advice` gives way to the FAQ entry the selector chose when that
    entry is one of the personal-advice file's `practical_entries`, chosen with enough confidence,
    and the message asks something but no decision ("can I drive home after my injections?" gets
-   drive_after; "should I drive?" and a description that asks nothing keep the refusal):
-   decision `practical_entry`.
+   drive_after; "should I drive?" and a description that asks nothing keep the refusal), or
+   one of its `decision_entries`, which answer a request for a decision in general terms
+   ("should I get botox for my migraines?" gets is_botox_right_for_me): decision `practical_entry`.
 
 Anything that is not emergency, crisis, personal_advice or out_of_scope (FAQ topics, chit-chat,
 nlu_fallback) passes through step 6 unchanged: the router does not know the FAQ's intent names.

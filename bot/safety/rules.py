@@ -225,6 +225,11 @@ class RuleFile(BaseModel, extra=Extra.forbid):
     practical_entries: list[str] = []
     practical_min_confidence: float = 1.0
     decision_phrases: list[str] = []
+    # Entries whose answer is itself the general reply to a request for a decision ("Is Botox
+    # right for me?": only your doctor can say, and what it depends on): they answer even a
+    # message with a decision phrase.
+    decision_entries: list[str] = []
+    decision_min_confidence: float = 1.0
     safety_rules: list[Rule]  # not `rules`: Rasa reads data/ and would take them for its rules
 
     @root_validator(skip_on_failure=True)
@@ -399,18 +404,24 @@ class CompiledRules:
         """The message asks something (a sentence ends with "?" or starts with one of the
         file's `question_starts` words), the entry selector chose, sure enough, an entry of the
         personal-advice file's `practical_entries` (`faq/<id>`), and the message asks for no
-        decision (`decision_phrases`: "should I", "do you think"). A description alone ("my
-        neck is tight and my head aches every evening") keeps the refusal and its numbers."""
+        decision (`decision_phrases`: "should I", "do you think"), or the entry is one of its
+        `decision_entries`, whose answer is the general reply to such a request. A description
+        alone ("my neck is tight and my head aches every evening") keeps the refusal and its
+        numbers."""
         if not entry_key or "/" not in entry_key:
             return False
         entry = entry_key.split("/", 1)[1]
         text = f" {' '.join(t.lower_ for t in doc)} "
         return any(
             f.decision == "personal_advice"
-            and entry in f.practical_entries
-            and confidence >= f.practical_min_confidence
             and any(_asks(f, sentence) for sentence in doc.sents)
-            and not any(f" {phrase} " in text for phrase in f.decision_phrases)
+            and (
+                entry in f.decision_entries
+                and confidence >= f.decision_min_confidence
+                or entry in f.practical_entries
+                and confidence >= f.practical_min_confidence
+                and not any(f" {phrase} " in text for phrase in f.decision_phrases)
+            )
             for f in self.book.files
         )
 

@@ -63,6 +63,9 @@ def test_a_question_in_plain_words_gets_the_sourced_answer_with_disclaimer(
         # A practical question the classifier takes for personal advice: the general entry,
         # which tells them to ask their doctor (personal_advice.yml, `practical_entries`).
         ("can I keep taking sumatriptan once I start botox", "keep_current_medicines"),
+        # A request for a decision that this entry answers in general ("only your doctor can
+        # say", and what it depends on): personal_advice.yml, `decision_entries`.
+        ("should i get botox for my migraines", "is_botox_right_for_me"),
         # Money is never medical advice: a cost entry answers, not the refusal.
         (
             "I'm in England and skint - if my consultant puts me forward for the jabs, will I be "

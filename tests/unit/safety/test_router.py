@@ -211,7 +211,16 @@ def test_the_net_stays_silent_when_the_message_says_nothing_is_happening(
         # a decision asked for, an entry chosen unsure, an entry that is not practical
         ("should I drive home after my botox?", ("faq/drive_after", 0.95), "personal_advice"),
         ("can I drive home after my botox?", ("faq/drive_after", 0.5), "personal_advice"),
-        ("should I get botox", ("faq/is_botox_right_for_me", 0.99), "personal_advice"),
+        # a decision entry answers a request for a decision in general ("only your doctor can say")
+        ("should I get botox for my migraines?", ("faq/is_botox_right_for_me", 0.99), "faq"),
+        ("do you think botox is a good choice for me?", ("faq/is_botox_right_for_me", 0.9), "faq"),
+        ("should I get botox", ("faq/is_botox_right_for_me", 0.4), "personal_advice"),
+        # a rule that fired (a condition named) keeps the refusal
+        (
+            "I have epilepsy, is botox right for me?",
+            ("faq/is_botox_right_for_me", 0.99),
+            "personal_advice",
+        ),
         # a description that asks nothing keeps the refusal, with its numbers
         (
             "my neck is tight and my head aches every evening",
