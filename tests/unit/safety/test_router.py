@@ -245,13 +245,14 @@ def test_a_practical_entry_never_replaces_a_personal_advice_rule(check: SafetyCh
     assert (decision.decision, decision.by) == ("personal_advice", "rule")
 
 
-def test_every_practical_entry_is_an_faq_entry(compiled_rules: CompiledRules) -> None:
+def test_every_practical_and_decision_entry_is_an_faq_entry(compiled_rules: CompiledRules) -> None:
     from bot.config import Settings
     from bot.content.knowledge import read_knowledge
 
     entries = set(read_knowledge(Settings().knowledge_dir).entry_ids)
     practical = {e for f in compiled_rules.book.files for e in f.practical_entries}
-    assert practical and practical <= entries
+    decision = {e for f in compiled_rules.book.files for e in f.decision_entries}
+    assert practical and decision and practical | decision <= entries
 
 
 class FakeCrisisNet(FakeNet):
