@@ -416,11 +416,12 @@ class CompiledRules:
             f.decision == "personal_advice"
             and any(_asks(f, sentence) for sentence in doc.sents)
             and (
-                entry in f.decision_entries
-                and confidence >= f.decision_min_confidence
-                or entry in f.practical_entries
-                and confidence >= f.practical_min_confidence
-                and not any(f" {phrase} " in text for phrase in f.decision_phrases)
+                (entry in f.decision_entries and confidence >= f.decision_min_confidence)
+                or (
+                    entry in f.practical_entries
+                    and confidence >= f.practical_min_confidence
+                    and not any(f" {phrase} " in text for phrase in f.decision_phrases)
+                )
             )
             for f in self.book.files
         )
