@@ -17,6 +17,8 @@ CHART_JS := $(WEB)/vendor/chart.umd.min.js
 PIP_AUDIT_ENV := var/tools/pip-audit
 PIP_AUDIT_VERSION := 2.10.1
 TRAIN_INPUTS := $(ENCODER) config.yml domain.yml $(wildcard bot/nlu/*.py bot/nlu/*.yml bot/safety/*.py) $(wildcard data/nlu/*.yml data/nlu/*/*.yml data/rules/*.yml data/stories/*.yml data/safety/*.yml data/safety/net/src/*/*.txt)
+# The folders too: a deleted data file changes its folder's time, and the model must follow.
+TRAIN_INPUTS += $(wildcard data/nlu/ data/nlu/*/ data/rules/ data/stories/ data/safety/ data/safety/net/src/*/)
 
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 3

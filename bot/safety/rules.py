@@ -17,6 +17,9 @@ conditions hold:
   `fire` (default): it fires anyway;
   `exempt`: a sentence starting with a question word ("can", "does", ...) with no word saying it
   happens to someone now (`@personal_or_now`) does not fire ("can Botox cause trouble swallowing?");
+  `exempt_unless_sign_in_sentence`: as `exempt_unless_any_sign` (below), but only a sign or a
+  time in the question's own sentence counts ("is it normal to see double 10 days after botox?"
+  fires; "Can Botox cause double vision? A friend had it years ago" does not);
   `exempt_unless_any_sign`: as `exempt`, but any sign anywhere in the message that it is happening
   (`@personal_or_now`, `@signs_it_is_happening`, a time such as "2 days after") makes it fire
   (review C2); in a message that says where it was read (`reading_words`, `reading_phrases`),
@@ -137,7 +140,9 @@ class Rule(BaseModel, extra=Extra.forbid):
     unless: list[str] = []
     answered_by: list[str] = []
     except_phrases: list[str] = []
-    general_questions: Literal["fire", "exempt", "exempt_unless_any_sign"] = "fire"
+    general_questions: Literal[
+        "fire", "exempt", "exempt_unless_any_sign", "exempt_unless_sign_in_sentence"
+    ] = "fire"
     # `exempt`: a sentence saying this is how it always is for them does not fire (see
     # `usual_phrases` in the module docstring).
     when_usual: Literal["fire", "exempt"] = "fire"
@@ -241,7 +246,7 @@ class RuleFile(BaseModel, extra=Extra.forbid):
                     raise ValueError(f"rule {rule.id}: no word list {word[1:]!r} in this file")
             if rule.general_questions != "fire":
                 needed = [*QUESTION_WORD_LISTS]
-                if rule.general_questions == "exempt_unless_any_sign":
+                if rule.general_questions.startswith("exempt_unless"):
                     needed.append("signs_it_is_happening")
                 missing = [name for name in needed if name not in lists]
                 if missing:
@@ -516,8 +521,12 @@ def _conditions(
         # Who asks ("it freaked me out") is no sign when they say where they read it.
         read = _mentions_reading(file, doc)
         kinds = ["@signs_it_is_happening"] + ([] if read else ["@personal_or_now"])
+        where = doc
+        if rule.general_questions == "exempt_unless_sign_in_sentence":
+            where = sentence
+            words = words & message_words(sentence)
         signs = file.words(kinds) & words
-        timed = "recent_units" in file.word_lists and _a_time_ago(file, doc)
+        timed = "recent_units" in file.word_lists and _a_time_ago(file, where)
         if not signs and not timed:
             return False, "blocked: a general question, and no sign anywhere it is happening"
         return (
@@ -652,10 +661,12 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         # Three words back: "never needed it since", "fully better now".
         before = words[max(i - 3, 0) : i]
         after = words[i + 1] if i + 1 < len(words) else ""
-        # "I'm 31 now", "he's 75 now", "15 years ago now": an age or a time, not again; "what I
-        # now know was": hindsight.
-        after_an_age_or_time = (
-            word == "now" and i > 0 and (words[i - 1].isdigit() or words[i - 1] == "ago")
+        # "I'm 31 now", "he's 75 now", "now 35 and off all meds", "15 years ago now": an age or
+        # a time, not again ("now 2 hours later" is now); "what I now know was": hindsight.
+        then = words[i + 2] if i + 2 < len(words) else ""
+        after_an_age_or_time = word == "now" and (
+            (i > 0 and (words[i - 1].isdigit() or words[i - 1] == "ago"))
+            or (after.isdigit() and then not in SHORT_TIMES)
         )
         # "lost some sight before they started steroids": the treatment, not the sign.
         started_before = word == "started" and "before" in before
@@ -869,7 +880,11 @@ def _written_up(file: RuleFile, doc: Any, sentence: Any) -> bool:
 # "would I still be allowed Botox?", "just a really bad migraine": "still" after a modal or a
 # pronoun, and "just" before JUST_NOT_NOW, say nothing of now; after THIS_ONE, "just" still
 # does ("is this just a faint?").
-STILL_AFTER = frozenset({"would", "could", "can", "will", "should", "i", "you", "we", "they"})
+SHORT_TIMES = frozenset(
+    {"second", "seconds", "sec", "secs", "minute", "minutes", "min", "mins", "hour", "hours", "hr"}
+    | {"hrs", "day", "days", "week", "weeks", "am", "pm", "o'clock"}
+)
+STILL_AFTER = frozenset({"would", "could", "can", "will", "should", "i", "you", "we", "they", "it"})
 THIS_ONE = frozenset({"this", "it", "that", "he", "she", "i", "it's", "'s"})
 JUST_NOT_NOW = frozenset(
     {"a", "an", "the", "really", "mention", "nerves", "wondering", "curious", "checking",
@@ -878,7 +893,8 @@ JUST_NOT_NOW = frozenset(
 
 
 def _now_words_of(sentence: Any) -> set[str]:
-    """The sentence's words, lower case, less "still" right after a modal or a pronoun and
+    """The sentence's words, lower case, less "still" right after a modal or a pronoun ("would
+    it still be from the botox?" asks about the cause, not about now) and
     "just" right before one of JUST_NOT_NOW (unless after "this" or "it": "is this just a
     faint?" is about now)."""
     words = [t.lower_ for t in sentence if not t.is_punct]

@@ -31,6 +31,9 @@ from tests.unit.safety.conftest import fired_ids
         "I'm a nurse and I keep hearing about drooping faces at work. Does Botox cause that?",
         "I had a febrile seizure as a toddler, 30 years ago now. Can I have Botox?",
         "years back my dad lost some sight in one eye before they started steroids. Is it linked?",
+        "had a fit at 19, never had another, now 35 and off all meds. can i have botox?",
+        "Can Botox cause double vision? A friend had it after cosmetic botox years ago",
+        "Hypothetically, if someone got double vision weeks after botox, would it still be from it?",
     ],
 )
 def test_history_suppositions_and_reading_do_not_alarm(
@@ -55,6 +58,8 @@ def test_history_suppositions_and_reading_do_not_alarm(
         "my eyelids are drooping and my vision is not normal since yesterday",
         "he slumped in his chair, came round but he is grey and clammy. Is this just a faint?",
         "she hasn't had a seizure before but now she is shaking all over",
+        "back in 2019 I had a fit, and now 2 hours later she is fitting again",
+        "is it normal to see double 10 days after botox?",
     ],
 )
 def test_the_same_words_with_a_sign_of_now_still_alarm(
