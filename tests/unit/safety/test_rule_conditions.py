@@ -33,7 +33,7 @@ from tests.unit.safety.conftest import fired_ids
         "years back my dad lost some sight in one eye before they started steroids. Is it linked?",
         "had a fit at 19, never had another, now 35 and off all meds. can i have botox?",
         "Can Botox cause double vision? A friend had it after cosmetic botox years ago",
-        "Hypothetically, if someone got double vision weeks after botox, would it still be from it?",
+        "Hypothetically, if someone got double vision weeks after botox, would it still be that?",
     ],
 )
 def test_history_suppositions_and_reading_do_not_alarm(
