@@ -528,7 +528,8 @@ def _conditions(
         signs = file.words(kinds) & words
         timed = "recent_units" in file.word_lists and _a_time_ago(file, where)
         if not signs and not timed:
-            return False, "blocked: a general question, and no sign anywhere it is happening"
+            place = "in its sentence" if where is sentence else "anywhere"
+            return False, f"blocked: a general question, and no sign {place} it is happening"
         return (
             True,
             f"fired: general question, but a sign it is happening {sorted(signs) or '(a time)'}",
@@ -877,13 +878,14 @@ def _written_up(file: RuleFile, doc: Any, sentence: Any) -> bool:
     return not ("recent_units" in file.word_lists and _a_time_ago(file, sentence))
 
 
-# "would I still be allowed Botox?", "just a really bad migraine": "still" after a modal or a
-# pronoun, and "just" before JUST_NOT_NOW, say nothing of now; after THIS_ONE, "just" still
-# does ("is this just a faint?").
+# "now 2 hours later" is a time, "now 35" an age (_happening_again).
 SHORT_TIMES = frozenset(
     {"second", "seconds", "sec", "secs", "minute", "minutes", "min", "mins", "hour", "hours", "hr"}
     | {"hrs", "day", "days", "week", "weeks", "am", "pm", "o'clock"}
 )
+# "would I still be allowed Botox?", "just a really bad migraine": "still" after a modal or a
+# pronoun, and "just" before JUST_NOT_NOW, say nothing of now; after THIS_ONE, "just" still
+# does ("is this just a faint?").
 STILL_AFTER = frozenset({"would", "could", "can", "will", "should", "i", "you", "we", "they", "it"})
 THIS_ONE = frozenset({"this", "it", "that", "he", "she", "i", "it's", "'s"})
 JUST_NOT_NOW = frozenset(
