@@ -667,7 +667,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         then = words[i + 2] if i + 2 < len(words) else ""
         after_an_age_or_time = word == "now" and (
             (i > 0 and (words[i - 1].isdigit() or words[i - 1] == "ago"))
-            or (after.isdigit() and then not in SHORT_TIMES)
+            or (after.isdigit() and then not in recent | CLOCK_WORDS)
         )
         # "lost some sight before they started steroids": the treatment, not the sign.
         started_before = word == "started" and "before" in before
@@ -878,11 +878,9 @@ def _written_up(file: RuleFile, doc: Any, sentence: Any) -> bool:
     return not ("recent_units" in file.word_lists and _a_time_ago(file, sentence))
 
 
-# "now 2 hours later" is a time, "now 35" an age (_happening_again).
-SHORT_TIMES = frozenset(
-    {"second", "seconds", "sec", "secs", "minute", "minutes", "min", "mins", "hour", "hours", "hr"}
-    | {"hrs", "day", "days", "week", "weeks", "am", "pm", "o'clock"}
-)
+# After "now" and a number, these (and the file's `recent_units`) make a time, not an age:
+# "now 30 seconds later", "now 3 am" (_happening_again).
+CLOCK_WORDS = frozenset({"second", "seconds", "sec", "secs", "min", "hr", "am", "pm", "o'clock"})
 # "would I still be allowed Botox?", "just a really bad migraine": "still" after a modal or a
 # pronoun, and "just" before JUST_NOT_NOW, say nothing of now; after THIS_ONE, "just" still
 # does ("is this just a faint?").

@@ -58,7 +58,7 @@ def test_history_suppositions_and_reading_do_not_alarm(
         "my eyelids are drooping and my vision is not normal since yesterday",
         "he slumped in his chair, came round but he is grey and clammy. Is this just a faint?",
         "she hasn't had a seizure before but now she is shaking all over",
-        "back in 2019 I had a fit, and now 2 hours later she is fitting again",
+        "my son had a fit back in 2019 and now 20 minutes later he had another one",
         "is it normal to see double 10 days after botox?",
     ],
 )
