@@ -93,6 +93,10 @@ def practical(book: RuleBook) -> str:
                 + ". These entries answer even with a decision phrase, chosen with at least "
                 + f"{file.decision_min_confidence} confidence: "
                 + ", ".join(file.decision_entries or ["none"])
+                + ". Any entry answers, chosen with at least "
+                + f"{file.general_question_min_confidence} confidence, when no decision phrase "
+                + "is in the message and no question sentence has one of these words: "
+                + ", ".join(file.word_lists.get("first_person", []) or ["(none listed)"])
                 + "."
             )
     return ""

@@ -31,7 +31,10 @@
    and the message asks something but no decision ("can I drive home after my injections?" gets
    drive_after; "should I drive?" and a description that asks nothing keep the refusal), or
    one of its `decision_entries`, which answer a request for a decision in general terms
-   ("should I get botox for my migraines?" gets is_botox_right_for_me): decision `practical_entry`.
+   ("should I get botox for my migraines?" gets is_botox_right_for_me), or any entry chosen with
+   the file's `general_question_min_confidence` when the message asks only in general: personal
+   context, then questions with no first-person word ("My husband has cluster headaches ...
+   Does Botox help with other kinds of headache?"): decision `practical_entry`.
 
 Anything that is not emergency, crisis, personal_advice or out_of_scope (FAQ topics, chit-chat,
 nlu_fallback) passes through step 6 unchanged: the router does not know the FAQ's intent names.

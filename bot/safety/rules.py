@@ -235,6 +235,11 @@ class RuleFile(BaseModel, extra=Extra.forbid):
     # message with a decision phrase.
     decision_entries: list[str] = []
     decision_min_confidence: float = 1.0
+    # Personal context, then a general question ("My husband has cluster headaches ... Does Botox
+    # help with other kinds of headache?"): when no question sentence has a word of the
+    # `first_person` list and none asks for a decision, any entry chosen with this confidence
+    # answers.
+    general_question_min_confidence: float = 1.0
     safety_rules: list[Rule]  # not `rules`: Rasa reads data/ and would take them for its rules
 
     @root_validator(skip_on_failure=True)
@@ -389,6 +394,7 @@ class CompiledRules:
                 told_as_past.setdefault((file.decision, rule.category), sentence.end)
             elif _continues_the_story(file, doc, sentence):
                 fired, why = False, "blocked: goes on with a story told as long ago (present_words)"
+                told_as_past.setdefault((file.decision, rule.category), sentence.end)
             elif told_as_past.get(
                 (file.decision, rule.category), len(doc) + 1
             ) <= sentence.start and _asks_about_the_past(file, sentence):
@@ -410,7 +416,9 @@ class CompiledRules:
         file's `question_starts` words), the entry selector chose, sure enough, an entry of the
         personal-advice file's `practical_entries` (`faq/<id>`), and the message asks for no
         decision (`decision_phrases`: "should I", "do you think"), or the entry is one of its
-        `decision_entries`, whose answer is the general reply to such a request. A description
+        `decision_entries`, whose answer is the general reply to such a request; or any entry,
+        chosen with `general_question_min_confidence`, when the message asks only in general
+        (_asks_in_general: the context may be personal, the question is not). A description
         alone ("my neck is tight and my head aches every evening") keeps the refusal and its
         numbers."""
         if not entry_key or "/" not in entry_key:
@@ -423,9 +431,14 @@ class CompiledRules:
             and (
                 (entry in f.decision_entries and confidence >= f.decision_min_confidence)
                 or (
-                    entry in f.practical_entries
-                    and confidence >= f.practical_min_confidence
-                    and not any(f" {phrase} " in text for phrase in f.decision_phrases)
+                    not any(f" {phrase} " in text for phrase in f.decision_phrases)
+                    and (
+                        (entry in f.practical_entries and confidence >= f.practical_min_confidence)
+                        or (
+                            confidence >= f.general_question_min_confidence
+                            and _asks_in_general(f, doc)
+                        )
+                    )
                 )
             )
             for f in self.book.files
@@ -624,6 +637,9 @@ ALL_CLEAR = frozenset(
 )  # fmt: skip
 
 
+# After "keep", these make it holding something ("keeps an EpiPen in her bag").
+HELD = frozenset({"a", "an", "the", "my", "his", "her", "their", "your", "our", "some"})
+
 # Before "back", these make it the back of the body ("my lower back", "the back").
 PLACE_BEFORE = frozenset({"the", "my", "his", "her", "their", "your", "lower", "upper"})
 
@@ -678,6 +694,8 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         a_place = word == "back" and (after == "of" or (i > 0 and words[i - 1] in PLACE_BEFORE))
         # "my face swelled right up": only "right now" is now.
         not_right_now = word == "right" and after != "now"
+        # "keeps an EpiPen in her bag": holding something, not "keeps choking".
+        holds = word in ("keep", "keeps") and after in HELD
         if (
             word in again
             and not set(before) & NOT_AGAIN
@@ -689,6 +707,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             and not settled
             and not a_place
             and not not_right_now
+            and not holds
             and not recovered
         ):
             return True
@@ -732,6 +751,23 @@ def _asks(file: RuleFile, sentence: Any) -> bool:
         sentence.text.rstrip().endswith("?")
         or words[0] in starts
         or _has_phrase(sentence, file.indirect_questions)
+    )
+
+
+def _asks_in_general(file: RuleFile, doc: Any) -> bool:
+    """Its questions (the sentences ending with "?", or a message of one sentence that asks)
+    have no word of the file's `first_person` list: "I've just started Botox ... Does Botox help
+    with other kinds of headache?" asks in general; "I have myasthenia gravis, can I still have
+    it?" asks about the writer."""
+    if "first_person" not in file.word_lists:
+        return False
+    sentences = list(doc.sents)
+    questions = [s for s in sentences if s.text.rstrip().endswith("?")]
+    if not questions and len(sentences) == 1 and _asks(file, sentences[0]):
+        questions = sentences
+    first_person = file.words(["@first_person"])
+    return bool(questions) and not any(
+        {t.lower_ for t in question} & first_person for question in questions
     )
 
 
@@ -789,8 +825,28 @@ def _continues_the_story(file: RuleFile, doc: Any, sentence: Any) -> bool:
     for earlier in reversed(sentences[: at + 1]):
         if earlier.start != sentence.start and _long_ago(file, earlier):
             return True
-        if {t.lower_ for t in earlier} & present or _a_time_ago(file, earlier):
+        said_now = {t.lower_ for t in earlier if not _says_recovered(doc, t.i)}
+        if said_now & present or _a_time_ago(file, earlier):
             return False
+    return False
+
+
+def _says_recovered(doc: Any, i: int) -> bool:
+    """Word `i` begins a statement that all is well after the story ("I'm completely back to
+    normal now", "she's been fine ever since"): one of FINE or RECOVERED in the five words after
+    it, or ends one ("fine now": in the three words before), no punctuation, "not" or "but"
+    between."""
+    well = FINE | RECOVERED
+    for token in doc[i + 1 : i + 6]:
+        if token.is_punct or token.lower_ in ("not", "n't", "but"):
+            break
+        if token.lower_ in well:
+            return True
+    for token in reversed(doc[max(i - 3, 0) : i]):
+        if token.is_punct or token.lower_ in ("not", "n't", "but"):
+            break
+        if token.lower_ in well:
+            return True
     return False
 
 

@@ -228,6 +228,24 @@ def test_the_net_stays_silent_when_the_message_says_nothing_is_happening(
             "personal_advice",
         ),
         ("headaches most days. where do i start?", ("faq/see_a_doctor_overview", 0.9), "faq"),
+        # personal context, then a question in general: any entry chosen sure enough answers
+        (
+            "My husband has cluster headaches and I've just started Botox. Does Botox help with"
+            " other kinds of headache, like cluster?",
+            ("faq/other_headache_types", 0.95),
+            "faq",
+        ),
+        # ... but not a question about the writer, nor one chosen unsure
+        (
+            "I have myasthenia gravis. Can I still have botox for my migraines?",
+            ("faq/who_should_not_have_it", 0.99),
+            "personal_advice",
+        ),
+        (
+            "My husband has cluster headaches. Does Botox help with other kinds of headache?",
+            ("faq/other_headache_types", 0.6),
+            "personal_advice",
+        ),
     ],
 )
 def test_a_practical_entry_answers_what_the_classifier_took_for_advice(

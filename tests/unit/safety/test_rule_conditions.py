@@ -34,6 +34,12 @@ from tests.unit.safety.conftest import fired_ids
         "had a fit at 19, never had another, now 35 and off all meds. can i have botox?",
         "Can Botox cause double vision? A friend had it after cosmetic botox years ago",
         "Hypothetically, if someone got double vision weeks after botox, would it still be that?",
+        # "keeps an EpiPen": holding something, not happening again
+        "My wife's throat closed up last spring after penicillin, she's been fine ever since and"
+        " keeps an EpiPen in her bag. Does a penicillin allergy matter?",
+        # the state after the story ("back to normal now") does not end it
+        "Back in March I came off my bike and had a night in A&E. CT was fine, concussion only, and"
+        " I'm completely back to normal now. Will they want to know about the concussion?",
     ],
 )
 def test_history_suppositions_and_reading_do_not_alarm(
@@ -60,6 +66,8 @@ def test_history_suppositions_and_reading_do_not_alarm(
         "she hasn't had a seizure before but now she is shaking all over",
         "my son had a fit back in 2019 and now 20 minutes later he had another one",
         "is it normal to see double 10 days after botox?",
+        "two years ago he had a seizure and was fine after. He is fitting now.",
+        "she keeps choking on her drinks since the botox last week",
     ],
 )
 def test_the_same_words_with_a_sign_of_now_still_alarm(
