@@ -575,8 +575,12 @@ FINE = frozenset({"normal", "fine", "ok", "okay", "unaffected", "perfect"})
 
 def _said_fine(doc: Any, i: int) -> bool:
     """One of FINE in the three words after word `i` (no punctuation, "not" or "but" between):
-    "vision is totally normal and I'm eating and talking fine"."""
-    for token in doc[i + 1 : i + 4]:
+    "vision is totally normal and I'm eating and talking fine"; or "<word> and <word> fine"."""
+    following = doc[i + 1 : i + 4]
+    # "swallowing and breathing fine": two words said fine together.
+    if len(following) == 3 and following[0].lower_ == "and" and following[2].lower_ in FINE:
+        return True
+    for token in following:
         if token.is_punct or token.lower_ in ("not", "n't", "but", "and", "or"):
             return False
         if token.lower_ in FINE:

@@ -40,6 +40,8 @@ from tests.unit.safety.conftest import fired_ids
         # the state after the story ("back to normal now") does not end it
         "Back in March I came off my bike and had a night in A&E. CT was fine, concussion only, and"
         " I'm completely back to normal now. Will they want to know about the concussion?",
+        # as it always is ("like usual", "my normal pattern")
+        "my migraine came on in seconds like usual at work. Can I get Botox on a weekday evening?",
     ],
 )
 def test_history_suppositions_and_reading_do_not_alarm(
@@ -68,6 +70,7 @@ def test_history_suppositions_and_reading_do_not_alarm(
         "is it normal to see double 10 days after botox?",
         "two years ago he had a seizure and was fine after. He is fitting now.",
         "she keeps choking on her drinks since the botox last week",
+        "my migraine came on in seconds at work, nothing like usual",
     ],
 )
 def test_the_same_words_with_a_sign_of_now_still_alarm(
