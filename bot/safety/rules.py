@@ -580,10 +580,15 @@ def _said_fine(doc: Any, i: int) -> bool:
     # "swallowing and breathing fine": two words said fine together.
     if len(following) == 3 and following[0].lower_ == "and" and following[2].lower_ in FINE:
         return True
-    for token in following:
-        if token.is_punct or token.lower_ in ("not", "n't", "but", "and", "or"):
+    return _listed_before_a_stop(following, FINE, ("not", "n't", "but", "and", "or"))
+
+
+def _listed_before_a_stop(tokens: Any, listed: frozenset[str], stops: tuple[str, ...]) -> bool:
+    """One of `listed` among `tokens`, in order, before punctuation or one of `stops`."""
+    for token in tokens:
+        if token.is_punct or token.lower_ in stops:
             return False
-        if token.lower_ in FINE:
+        if token.lower_ in listed:
             return True
     return False
 
@@ -840,18 +845,10 @@ def _says_recovered(doc: Any, i: int) -> bool:
     normal now", "she's been fine ever since"): one of FINE or RECOVERED in the five words after
     it, or ends one ("fine now": in the three words before), no punctuation, "not" or "but"
     between."""
-    well = FINE | RECOVERED
-    for token in doc[i + 1 : i + 6]:
-        if token.is_punct or token.lower_ in ("not", "n't", "but"):
-            break
-        if token.lower_ in well:
-            return True
-    for token in reversed(doc[max(i - 3, 0) : i]):
-        if token.is_punct or token.lower_ in ("not", "n't", "but"):
-            break
-        if token.lower_ in well:
-            return True
-    return False
+    well, stops = FINE | RECOVERED, ("not", "n't", "but")
+    return _listed_before_a_stop(doc[i + 1 : i + 6], well, stops) or _listed_before_a_stop(
+        reversed(doc[max(i - 3, 0) : i]), well, stops
+    )
 
 
 def _usual_for_them(file: RuleFile, doc: Any, sentence: Any) -> bool:
