@@ -31,6 +31,8 @@ def _conditions(file: RuleFile, rule: Rule) -> str:
         parts.append(
             "not in a sentence saying it is usual for them: "
             + ", ".join(file.usual_phrases)
+            + "; a time undoes it, except with: "
+            + ", ".join(file.usual_comparisons)
             + "; unless the message says: "
             + ", ".join(file.changed_phrases)
         )

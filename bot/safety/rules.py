@@ -57,13 +57,19 @@ reply. A file with the word list `present_words` also follows the story: a later
 that, like every sentence between it and the one placed long ago, has no `present_words` or
 `now_words` word and no time goes on with that story and does not fire ("Two years ago I had a
 bleed on the brain. It started with the most violent headache, I collapsed on the bathroom
-floor." ; "... My son collapsed in the hall and he is not responding" still fires).
+floor." ; "... My son collapsed in the hall and he is not responding" still fires). A story
+told in the present tense ("So it's Christmas 2021, my dad ... goes down, jerking on the
+floor.") does not fire once a later sentence tells its end (the file's `story_endings`:
+"turned out", "fine since"), when nothing in its own sentence says now (_finished_story).
 
 Usual for them: in a rule with `when_usual: exempt`, a match in a sentence with one of the
 file's `usual_phrases` ("always", "my usual", "every attack"), no "but" and no time does not
 fire, unless the message has one of its `changed_phrases` ("this one", "not my usual", "never
 felt"): "my usual migraine came on suddenly at work today" is how it always is; a thunderclap
-headache is a red flag because it is new.
+headache is a red flag because it is new. A time is allowed with one of its `usual_comparisons`
+("same as always", "like usual"): they compare this headache with the usual ones ("came on
+suddenly this morning, same as always"), where "always" alone may only say how often ("I always
+get migraines and ten minutes ago ...").
 
 Supposed or read about: a match after one of the file's `supposition_starts` ("what if", "in
 case") in its sentence, or after one of its `hypothetical_starts` ("if") or at a sentence
@@ -223,6 +229,8 @@ class RuleFile(BaseModel, extra=Extra.forbid):
     indirect_questions: list[str] = []
     lead_ins: list[str] = []
     usual_phrases: list[str] = []
+    usual_comparisons: list[str] = []
+    story_endings: list[str] = []
     changed_phrases: list[str] = []
     # personal_advice.yml: entries that answer a first-person practical question in general
     # ("can I drive home after my injections?"); the classifier's refusal gives way to them
@@ -395,6 +403,12 @@ class CompiledRules:
             elif _continues_the_story(file, doc, sentence):
                 fired, why = False, "blocked: goes on with a story told as long ago (present_words)"
                 told_as_past.setdefault((file.decision, rule.category), sentence.end)
+            elif _finished_story(file, doc, sentence, start):
+                fired, why = (
+                    False,
+                    "blocked: a story from long ago, told to its end (story_endings)",
+                )
+                told_as_past.setdefault((file.decision, rule.category), sentence.end)
             elif told_as_past.get(
                 (file.decision, rule.category), len(doc) + 1
             ) <= sentence.start and _asks_about_the_past(file, sentence):
@@ -470,7 +484,11 @@ class CompiledRules:
                     for t in sentence
                     if t.lower_ in signs and t.i not in harmless and _affirmed(file, doc, t.i)
                 ]
-                if at and not _told_otherwise(file, doc, sentence, at[0]):
+                if (
+                    at
+                    and not _told_otherwise(file, doc, sentence, at[0])
+                    and not _reports_checks_fine(file, doc, sentence, at)
+                ):
                     out.append(sentence)
         return out
 
@@ -479,6 +497,26 @@ class CompiledRules:
         return any(
             f.decision == "emergency" and _says_not_happening(f, doc) for f in self.book.files
         )
+
+
+def _reports_checks_fine(file: RuleFile, doc: Any, sentence: Any, signs_at: list[int]) -> bool:
+    """The sentence's only signs are `checked_functions` ("talking, swallowing, breathing and
+    vision"), it says they are fine (`checked_words`: "all fine", "no trouble") and has no
+    `trouble_words` word other than in a checked phrase ("no trouble swallowing"): the checks
+    after the injections, reported as passed."""
+    lists = file.word_lists
+    if not {"checked_functions", "checked_words", "trouble_words"} <= set(lists):
+        return False
+    functions = file.words(["@checked_functions"])
+    if any(doc[i].lower_ not in functions for i in signs_at):
+        return False
+    text = _words_text(sentence)
+    checked = [p for p in file.words(["@checked_words"]) if f" {p} " in text]
+    if not checked:
+        return False
+    for phrase in checked:
+        text = text.replace(f" {phrase} ", " ")
+    return not set(text.split()) & file.words(["@trouble_words"])
 
 
 def _crisis_words_are_crisis(found: list[tuple[int, int, Match]]) -> list[Match]:
@@ -840,6 +878,84 @@ def _continues_the_story(file: RuleFile, doc: Any, sentence: Any) -> bool:
     return False
 
 
+# A sentence before a sign that sets the scene on its own ("So, Christmas 2021.") is short.
+SCENE_TOKENS = 8
+# "Last time it turned out to be a bleed": an ending of another episode, not of this one.
+OTHER_TIMES = ["last time", "that time", "every time", "each time", "again"]
+# "That was eight years ago", "That's me in 2015": a sentence starting so dates the one before.
+DATING_STARTS = frozenset({"that", "this"})
+DATING_VERBS = frozenset({"was", "were", "'s", "is", "happened"})
+
+
+def _finished_story(file: RuleFile, doc: Any, sentence: Any, start: int) -> bool:
+    """A story told in the present tense, placed long ago and told to its end: "So it's
+    Christmas 2021, my dad ... goes down, jerking on the floor. Turned out to be a one-off
+    seizure, and he's been fine since." The sentence (or a short one just before it) is placed
+    long ago (or one of the two after it says "that was eight years ago"), a later sentence (not
+    about another time: "last time it turned out ...") says how it ended (`story_endings`:
+    "turned out", "fine since", "scans were clear"), and the sentence itself has no `now_words`
+    word and no recent time ("this morning", "an hour ago"). The
+    ending's own sentence is the story too, for a match after the ending with no now word or
+    turn between ("Turned out to be a one-off seizure"). A sign told after the ending is judged
+    on its own."""
+    if not file.story_endings or "recent_units" not in file.word_lists:
+        return False
+    ending_first = _ends_before(file, sentence, start)
+    if _recent_time(file, sentence) or (_says_now(file, sentence) and not ending_first):
+        return False
+    sentences = list(doc.sents)
+    at = next(i for i, s in enumerate(sentences) if s.start == sentence.start)
+    # The scene is set in the sentence itself or in a short one before it ("Picture it: last
+    # Christmas."); "In 2019 I had a bleed. I have the same headache now" is not a story. The
+    # ending's own sentence belongs to the story told in the two before it.
+    before = [sentence] + [
+        s
+        for s in sentences[max(at - 2, 0) : at]
+        if ending_first or (len(s) <= SCENE_TOKENS and s.end == sentence.start)
+    ]
+    after = sentences[at + 1 : at + 3]
+    placed = any(_placed_in_the_past(file, s) for s in before) or any(
+        len(s) > 1
+        and s[0].lower_ in DATING_STARTS
+        and s[1].lower_ in DATING_VERBS
+        and _placed_in_the_past(file, s)
+        for s in after
+    )
+    ended = ending_first or any(
+        _has_phrase(s, file.story_endings) and not _has_phrase(s, OTHER_TIMES)
+        for s in sentences[at + 1 :]
+    )
+    return placed and ended
+
+
+def _ends_before(file: RuleFile, sentence: Any, start: int) -> bool:
+    """A `story_endings` phrase before the match at `start` in its sentence, with no `now_words`
+    word and no turn ("but") between them."""
+    words = [t.lower_ for t in sentence[: start - sentence.start]]
+    stops = file.words(["@now_words"]) | TURNS
+    for phrase in file.story_endings:
+        parts = phrase.lower().split()
+        for i in range(len(words) - len(parts) + 1):
+            if words[i : i + len(parts)] == parts and not set(words[i + len(parts) :]) & stops:
+                return True
+    return False
+
+
+def _recent_time(file: RuleFile, sentence: Any) -> bool:
+    """A number before a `recent_units` word ("an hour ago" has none: "ago" after one does), or
+    one after "this", "last" or "past" ("this morning", "last night")."""
+    units = file.words(["@recent_units"])
+    words = [t.lower_ for t in sentence]
+    return any(
+        w in units
+        and (
+            (i > 0 and (sentence[i - 1].like_num or words[i - 1] in ("an", "a")))
+            or bool(set(words[max(i - 3, 0) : i]) & {"last", "past", "this"})
+        )
+        for i, w in enumerate(words)
+    )
+
+
 def _says_recovered(doc: Any, i: int) -> bool:
     """Word `i` begins a statement that all is well after the story ("I'm completely back to
     normal now", "she's been fine ever since"): one of FINE or RECOVERED in the five words after
@@ -854,13 +970,16 @@ def _says_recovered(doc: Any, i: int) -> bool:
 def _usual_for_them(file: RuleFile, doc: Any, sentence: Any) -> bool:
     """The sentence says this is how it always is ("my usual migraine came on suddenly", "I
     always describe my migraines as the worst pain imaginable"; `usual_phrases`) with no "but"
-    and no time ("ten minutes ago") in it, and nothing in the message says this time is
-    different (`changed_phrases`: "this one", "not my usual", "never felt"). A sudden
-    worst-ever headache is a red flag because it is new. Only the sentence counts: "my usual
-    triptan" elsewhere says nothing of the sign."""
+    and no time ("ten minutes ago") in it, unless it compares with the usual ones
+    (`usual_comparisons`: "came on suddenly this morning, same as always"), and nothing in the
+    message says this time is different (`changed_phrases`: "this one", "not my usual", "never
+    felt"). A sudden worst-ever headache is a red flag because it is new. Only the sentence
+    counts: "my usual triptan" elsewhere says nothing of the sign."""
     if not file.usual_phrases or not _has_phrase(sentence, file.usual_phrases):
         return False
-    if any(t.lower_ == "but" for t in sentence) or _a_time_ago(file, sentence):
+    if any(t.lower_ == "but" for t in sentence):
+        return False
+    if _a_time_ago(file, sentence) and not _has_phrase(sentence, file.usual_comparisons):
         return False
     return not _has_phrase(doc, file.changed_phrases)
 
@@ -915,6 +1034,7 @@ def _told_otherwise(file: RuleFile, doc: Any, sentence: Any, start: int) -> bool
     return (
         _long_ago(file, sentence)
         or _continues_the_story(file, doc, sentence)
+        or _finished_story(file, doc, sentence, start)
         or _usual_for_them(file, doc, sentence)
         or _hypothetical(file, sentence, start)
         or _written_up(file, doc, sentence)

@@ -42,6 +42,14 @@ from tests.unit.safety.conftest import fired_ids
         " I'm completely back to normal now. Will they want to know about the concussion?",
         # as it always is ("like usual", "my normal pattern")
         "my migraine came on in seconds like usual at work. Can I get Botox on a weekday evening?",
+        # compared with the usual ones, a time does not make it new
+        "my usual migraine started suddenly at lunchtime today, same as always. Does Botox help?",
+        # a story told in the present tense, placed long ago and told to its end
+        "So it's summer 2018, I'm on the beach and suddenly my speech goes slurred and my arm goes"
+        " numb. Ambulance, scans, the lot. Turned out to be a hemiplegic migraine and I've been"
+        " fine since. Does Botox help that kind?",
+        "I'm on the bathroom floor and my throat is closing up. That was me in 2016 after"
+        " antibiotics. Hospital, all fine. Do I need to tell the clinic?",
     ],
 )
 def test_history_suppositions_and_reading_do_not_alarm(
@@ -71,6 +79,15 @@ def test_history_suppositions_and_reading_do_not_alarm(
         "two years ago he had a seizure and was fine after. He is fitting now.",
         "she keeps choking on her drinks since the botox last week",
         "my migraine came on in seconds at work, nothing like usual",
+        "my usual migraine started an hour ago but it's the worst headache of my life",
+        # a story's ending does not cover what is told as now, or a new episode
+        "In 2019 I had a bleed on the brain. I have the same sudden worst headache and I'm being"
+        " sick. Last time it turned out to be a bleed.",
+        "So it's 2021 and he had a seizure, turned out to be epilepsy. He is jerking on the floor"
+        " and won't wake up.",
+        "Last year I had a TIA and it turned out fine. My face is drooping and I can't lift my"
+        " arm.",
+        "So it's Christmas 2021 and he collapsed, turned out fine. Now he's fitting on the floor.",
     ],
 )
 def test_the_same_words_with_a_sign_of_now_still_alarm(
@@ -95,3 +112,27 @@ def test_also_with_needs_both_word_lists(compiled_rules: CompiledRules) -> None:
     assert rule in fired_ids(compiled_rules, both, "emergency")
     no_vision = "I'm 36 weeks pregnant with a severe headache, what can I take?"
     assert rule not in fired_ids(compiled_rules, no_vision, "emergency")
+
+
+@pytest.mark.parametrize(
+    ("text", "scored_alone"),
+    [
+        # the checks after the injections, reported as passed: not a sign for the second net
+        (
+            "Talking, swallowing, breathing and vision all fine. Can I wear make-up on the bruise?",
+            0,
+        ),
+        ("He's eating and talking normally and his breathing's fine. Ice or heat on the bumps?", 0),
+        ("No trouble swallowing or breathing, eyes okay. Is a sore neck normal?", 0),
+        # a passed check beside a sign, or a check that did not pass, is still a sign
+        ("His breathing is fine but he can't swallow his tea since this morning.", 1),
+        ("She isn't breathing properly, talking fine.", 1),
+        ("My talking is fine, my vision is blurry and doubled.", 1),
+        ("Swallowing is fine, but she's very drowsy and confused.", 1),
+    ],
+)
+def test_checks_reported_as_passed_are_not_signs(
+    compiled_rules: CompiledRules, text: str, scored_alone: int
+) -> None:
+    told = compiled_rules.sentences_told_as_now(compiled_rules.parse(text))
+    assert len(told) == scored_alone
