@@ -108,6 +108,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal, Optional
 
@@ -848,15 +849,33 @@ def _placed_in_the_past(file: RuleFile, sentence: Any) -> bool:
     )
 
 
+# "That was 2017.": a sentence starting so dates the one before it (_dated_by_the_next). A story
+# told in the present tense is also dated by "That's me in 2015" (_finished_story); "It was like
+# this in 2019 too" after a sign told as now is not.
+DATING_STARTS = frozenset({"that", "this", "it"})
+DATING_VERBS = frozenset({"was", "were", "happened"})
+STORY_DATING_STARTS = DATING_STARTS - {"it"}
+STORY_DATING_VERBS = DATING_VERBS | {"'s", "is"}
+
+
 def _dated_by_the_next(file: RuleFile, sentence: Any) -> bool:
     """The next sentence dates this one: "... I call an ambulance, and it ends up being a bleed
     on the brain. That was 2017." """
-    following = sentence.doc[sentence.end : sentence.end + 2]
-    if len(following) < 2 or following[0].lower_ not in ("that", "this", "it"):
-        return False
-    if following[1].lower_ not in ("was", "were", "happened"):
-        return False
-    return _placed_in_the_past(file, following[0].sent)
+    doc = sentence.doc
+    return sentence.end < len(doc) and _dates(
+        file, doc[sentence.end].sent, DATING_STARTS, DATING_VERBS
+    )
+
+
+def _dates(file: RuleFile, sentence: Any, starts: frozenset[str], verbs: frozenset[str]) -> bool:
+    """The sentence starts with one of `starts` and one of `verbs` ("That was") and is placed long
+    ago ("That was eight years ago")."""
+    return (
+        len(sentence) > 1
+        and sentence[0].lower_ in starts
+        and sentence[1].lower_ in verbs
+        and _placed_in_the_past(file, sentence)
+    )
 
 
 def _continues_the_story(file: RuleFile, doc: Any, sentence: Any) -> bool:
@@ -882,9 +901,6 @@ def _continues_the_story(file: RuleFile, doc: Any, sentence: Any) -> bool:
 SCENE_TOKENS = 8
 # "Last time it turned out to be a bleed": an ending of another episode, not of this one.
 OTHER_TIMES = ["last time", "that time", "every time", "each time", "again"]
-# "That was eight years ago", "That's me in 2015": a sentence starting so dates the one before.
-DATING_STARTS = frozenset({"that", "this"})
-DATING_VERBS = frozenset({"was", "were", "'s", "is", "happened"})
 
 
 def _finished_story(file: RuleFile, doc: Any, sentence: Any, start: int) -> bool:
@@ -915,11 +931,7 @@ def _finished_story(file: RuleFile, doc: Any, sentence: Any, start: int) -> bool
     ]
     after = sentences[at + 1 : at + 3]
     placed = any(_placed_in_the_past(file, s) for s in before) or any(
-        len(s) > 1
-        and s[0].lower_ in DATING_STARTS
-        and s[1].lower_ in DATING_VERBS
-        and _placed_in_the_past(file, s)
-        for s in after
+        _dates(file, s, STORY_DATING_STARTS, STORY_DATING_VERBS) for s in after
     )
     ended = ending_first or any(
         _has_phrase(s, file.story_endings) and not _has_phrase(s, OTHER_TIMES)
@@ -942,17 +954,11 @@ def _ends_before(file: RuleFile, sentence: Any, start: int) -> bool:
 
 
 def _recent_time(file: RuleFile, sentence: Any) -> bool:
-    """A number before a `recent_units` word ("an hour ago" has none: "ago" after one does), or
-    one after "this", "last" or "past" ("this morning", "last night")."""
+    """A time ago in `recent_units` (_a_time_ago: "2 days", "this morning"), or one of them after
+    "a" or "an" ("an hour ago"); not "last Christmas", which places a story long ago."""
     units = file.words(["@recent_units"])
-    words = [t.lower_ for t in sentence]
-    return any(
-        w in units
-        and (
-            (i > 0 and (sentence[i - 1].like_num or words[i - 1] in ("an", "a")))
-            or bool(set(words[max(i - 3, 0) : i]) & {"last", "past", "this"})
-        )
-        for i, w in enumerate(words)
+    return _a_time_ago(file, sentence, units=units) or any(
+        a.lower_ in ("a", "an") and unit.lower_ in units for a, unit in pairwise(sentence)
     )
 
 
@@ -1140,11 +1146,13 @@ SINCE_WORDS = frozenset({"after", "ago", "since", "later", "before", "into", "po
 RELATIVE_WORDS = SINCE_WORDS - {"ago", "since"}
 
 
-def _a_time_ago(file: RuleFile, sentence: Any, supposed: bool = False) -> bool:
+def _a_time_ago(
+    file: RuleFile, sentence: Any, supposed: bool = False, units: frozenset[str] | None = None
+) -> bool:
     """A number before a time word ("2 days after", "3 hours"), or a recent time ("last night").
     `supposed`: in a supposition, not a time after or before something ("if, 3 weeks after my
-    injections, ...")."""
-    units = file.words(["@recent_units", "@long_ago"])
+    injections, ..."). `units`: the time words (default: `recent_units` and `long_ago`)."""
+    units = units or file.words(["@recent_units", "@long_ago"])
     tokens = list(sentence)
     for i, token in enumerate(tokens[:-1]):
         # "if I had a seizure one day": some day, not a time ago ("one day after" still is).

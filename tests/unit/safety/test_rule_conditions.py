@@ -43,12 +43,12 @@ from tests.unit.safety.conftest import fired_ids
         # as it always is ("like usual", "my normal pattern")
         "my migraine came on in seconds like usual at work. Can I get Botox on a weekday evening?",
         # compared with the usual ones, a time does not make it new
-        "my usual migraine started suddenly at lunchtime today, same as always. Does Botox help?",
+        "my usual migraine came on suddenly two hours ago, same as always. Does Botox help?",
         # a story told in the present tense, placed long ago and told to its end
         "So it's summer 2018, I'm on the beach and suddenly my speech goes slurred and my arm goes"
         " numb. Ambulance, scans, the lot. Turned out to be a hemiplegic migraine and I've been"
         " fine since. Does Botox help that kind?",
-        "I'm on the bathroom floor and my throat is closing up. That was me in 2016 after"
+        "I'm lying on the kitchen floor and my throat is closing up. That's me in 2016 after"
         " antibiotics. Hospital, all fine. Do I need to tell the clinic?",
     ],
 )
@@ -123,7 +123,7 @@ def test_also_with_needs_both_word_lists(compiled_rules: CompiledRules) -> None:
             0,
         ),
         ("He's eating and talking normally and his breathing's fine. Ice or heat on the bumps?", 0),
-        ("No trouble swallowing or breathing, eyes okay. Is a sore neck normal?", 0),
+        ("Vision and speech both fine, swallowing no problem. Is a sore neck normal?", 0),
         # a passed check beside a sign, or a check that did not pass, is still a sign
         ("His breathing is fine but he can't swallow his tea since this morning.", 1),
         ("She isn't breathing properly, talking fine.", 1),
