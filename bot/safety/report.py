@@ -92,6 +92,9 @@ def practical(book: RuleBook) -> str:
                 + ", ".join(file.practical_entries)
                 + ". Decision phrases: "
                 + ", ".join(file.decision_phrases)
+                + " (except inside these practical choices: "
+                + ", ".join(file.practical_choices or ["none"])
+                + ")"
                 + ". These entries answer even with a decision phrase, chosen with at least "
                 + f"{file.decision_min_confidence} confidence: "
                 + ", ".join(file.decision_entries or ["none"])

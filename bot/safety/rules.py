@@ -239,6 +239,9 @@ class RuleFile(BaseModel, extra=Extra.forbid):
     practical_entries: list[str] = []
     practical_min_confidence: float = 1.0
     decision_phrases: list[str] = []
+    # A practical choice, not a medical decision ("... or should I get a lift?", "should I
+    # wait?"): taken out of the message before `decision_phrases` are looked for.
+    practical_choices: list[str] = []
     # Entries whose answer is itself the general reply to a request for a decision ("Is Botox
     # right for me?": only your doctor can say, and what it depends on): they answer even a
     # message with a decision phrase.
@@ -394,6 +397,10 @@ class CompiledRules:
             sentence = doc[start].sent
             if any(s <= end - 1 < e for s, e in harmless.get(rule.id, [])):
                 fired, why = False, "blocked: a harmless use (except_phrases)"
+            elif file.decision == "emergency" and _said_of_a_thing(file, doc, start):
+                fired, why = False, "blocked: said of a thing, not a person (things)"
+            elif _work_talk(file, doc, end):
+                fired, why = False, "blocked: the work of their job, nothing of now (work_words)"
             elif _negated(file, doc, start) or (
                 _denied_having(doc, start) and not _says_now(file, sentence)
             ):
@@ -430,7 +437,8 @@ class CompiledRules:
         """The message asks something (a sentence ends with "?" or starts with one of the
         file's `question_starts` words), the entry selector chose, sure enough, an entry of the
         personal-advice file's `practical_entries` (`faq/<id>`), and the message asks for no
-        decision (`decision_phrases`: "should I", "do you think"), or the entry is one of its
+        decision (`decision_phrases`: "should I", "do you think"; a `practical_choices` phrase
+        such as "or should I get a lift" is no decision), or the entry is one of its
         `decision_entries`, whose answer is the general reply to such a request; or any entry,
         chosen with `general_question_min_confidence`, when the message asks only in general
         (_asks_in_general: the context may be personal, the question is not). A description
@@ -440,13 +448,20 @@ class CompiledRules:
             return False
         entry = entry_key.split("/", 1)[1]
         text = f" {' '.join(t.lower_ for t in doc)} "
+
+        def asks_a_decision(file: RuleFile) -> bool:
+            plain = text
+            for choice in file.practical_choices:
+                plain = plain.replace(f" {choice} ", " ")
+            return any(f" {phrase} " in plain for phrase in file.decision_phrases)
+
         return any(
             f.decision == "personal_advice"
             and any(_asks(f, sentence) for sentence in doc.sents)
             and (
                 (entry in f.decision_entries and confidence >= f.decision_min_confidence)
                 or (
-                    not any(f" {phrase} " in text for phrase in f.decision_phrases)
+                    not asks_a_decision(f)
                     and (
                         (entry in f.practical_entries and confidence >= f.practical_min_confidence)
                         or (
@@ -483,7 +498,11 @@ class CompiledRules:
                 at = [
                     t.i
                     for t in sentence
-                    if t.lower_ in signs and t.i not in harmless and _affirmed(file, doc, t.i)
+                    if t.lower_ in signs
+                    and t.i not in harmless
+                    and _affirmed(file, doc, t.i)
+                    and not _said_of_a_thing(file, doc, t.i)
+                    and not _work_talk(file, doc, t.i + 1)
                 ]
                 if (
                     at
@@ -655,6 +674,76 @@ def _denied_having(doc: Any, start: int) -> bool:
     if i >= 0 and doc[i].lower_ in ("a", "an", "any"):
         i -= 1
     return i >= 1 and doc[i].lower_ in ("had", "got") and doc[i - 1].lower_ in ("n't", "not")
+
+
+def _said_of_a_thing(file: RuleFile, doc: Any, start: int) -> bool:
+    """A sign said of a machine, not a person ("the printer at work had a seizure"): one of the
+    file's `things` as the subject of the sign's verb ("had a", "has", "went"), at most four
+    words before that verb, with no person, conjunction or punctuation between, and not after a
+    preposition ("dad was at the computer and had a seizure" and "dropping his phone with his
+    left hand" still count)."""
+    if "things" not in file.word_lists or "people" not in file.word_lists:
+        return False
+    things, people = file.words(["@things"]), file.words(["@people"])
+    first = doc[start].sent.start
+    verb_start = start - 1
+    while verb_start >= first and doc[verb_start].lower_ in SUBJECT_VERBS:
+        verb_start -= 1
+    if verb_start == start - 1:  # "car keys in the fridge": a thing naming another, no subject
+        return False
+    for i in range(verb_start, max(verb_start - 4, first - 1), -1):
+        token = doc[i]
+        if token.is_punct or token.lower_ in people or token.lower_ in THING_BREAKS:
+            return False
+        if token.lower_ in things:
+            before = i - 1
+            while before >= first and doc[before].lower_ in DETERMINERS:
+                before -= 1
+            return before < first or doc[before].lower_ not in PREPOSITIONS
+    return False
+
+
+SUBJECT_VERBS = frozenset(
+    {"a", "an", "had", "has", "have", "having", "is", "was", "'s", "went", "goes", "gone", "just",
+     "completely", "totally", "literally", "basically", "kind", "sort", "of", "into", "full",
+     "total", "massive", "bit", "proper"}
+)  # fmt: skip
+
+
+def _work_talk(file: RuleFile, doc: Any, end: int) -> bool:
+    """Signs listed as the work of the writer's job ("I'm a paramedic, so I spend my shifts
+    dealing with collapses, cardiac arrests, head injuries"): one of the file's `work_phrases`
+    in the sentence, the sign a plural ("injuries", not "injury") that nobody is said to be
+    having (no `EXPERIENCING` word just before it), and no `now_words` word or recent time."""
+    phrases = file.word_lists.get("work_phrases")
+    if not phrases:
+        return False
+    last = doc[end - 1]
+    sentence = last.sent
+    before = {t.lower_ for t in doc[max(sentence.start, end - 4) : end - 1]}
+    return (
+        last.lower_ != last.lemma_
+        and last.lower_.endswith("s")
+        and not before & EXPERIENCING
+        and _has_phrase(sentence, phrases)
+        and not _says_now(file, sentence)
+        and not _about_now(file, sentence)
+    )
+
+
+EXPERIENCING = frozenset(
+    {"having", "had", "have", "has", "getting", "got", "gets", "get", "keep", "keeps", "kept",
+     "suffering", "started", "starting", "more", "another", "two", "three", "several"}
+)  # fmt: skip
+THING_BREAKS = frozenset(
+    {"and", "when", "while", "then", "but", "so", "as", "because", "after", "n"}
+)
+DETERMINERS = frozenset(
+    {"the", "a", "an", "my", "our", "your", "his", "her", "their", "this", "that"}
+)
+PREPOSITIONS = frozenset(
+    {"at", "on", "by", "near", "in", "from", "with", "over", "behind", "beside", "to"}
+)
 
 
 def _negated(file: RuleFile, doc: Any, start: int) -> bool:

@@ -211,6 +211,23 @@ def test_the_net_stays_silent_when_the_message_says_nothing_is_happening(
         # a decision asked for, an entry chosen unsure, an entry that is not practical
         ("should I drive home after my botox?", ("faq/drive_after", 0.95), "personal_advice"),
         ("can I drive home after my botox?", ("faq/drive_after", 0.5), "personal_advice"),
+        # a practical choice is no decision: "or should I get a lift?", "should I wait?"
+        (
+            "can I drive home after my botox, or should I get a lift?",
+            ("faq/drive_after", 0.95),
+            "faq",
+        ),
+        (
+            "can I go to the gym the same day as my botox or should I wait?",
+            ("faq/work_exercise_after", 0.95),
+            "faq",
+        ),
+        # ... but a choice about the treatment itself still is
+        (
+            "it wears off at week 9 for me, or should I switch to aimovig?",
+            ("faq/wears_off_early", 0.95),
+            "personal_advice",
+        ),
         # a decision entry answers a request for a decision in general ("only your doctor can say")
         ("should I get botox for my migraines?", ("faq/is_botox_right_for_me", 0.99), "faq"),
         ("do you think botox is a good choice for me?", ("faq/is_botox_right_for_me", 0.9), "faq"),
