@@ -218,14 +218,14 @@ def test_the_net_stays_silent_when_the_message_says_nothing_is_happening(
             "faq",
         ),
         (
-            "can I go to the gym the same day as my botox or should I wait?",
-            ("faq/work_exercise_after", 0.95),
+            "can botox stop an attack once it starts, or should I wait for it to pass?",
+            ("faq/will_it_stop_an_attack", 0.95),
             "faq",
         ),
         # ... but a choice about the treatment itself still is
         (
-            "it wears off at week 9 for me, or should I switch to aimovig?",
-            ("faq/wears_off_early", 0.95),
+            "it doesn't stop my attacks, or should I switch to aimovig?",
+            ("faq/will_it_stop_an_attack", 0.95),
             "personal_advice",
         ),
         # a decision entry answers a request for a decision in general ("only your doctor can say")
