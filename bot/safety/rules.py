@@ -397,10 +397,10 @@ class CompiledRules:
             sentence = doc[start].sent
             if any(s <= end - 1 < e for s, e in harmless.get(rule.id, [])):
                 fired, why = False, "blocked: a harmless use (except_phrases)"
-            elif file.decision == "emergency" and _said_of_a_thing(file, doc, start):
+            elif _said_of_a_thing(file, doc, start):
                 fired, why = False, "blocked: said of a thing, not a person (things)"
             elif _work_talk(file, doc, end):
-                fired, why = False, "blocked: the work of their job, nothing of now (work_words)"
+                fired, why = False, "blocked: the work of their job, nothing of now (work_phrases)"
             elif _negated(file, doc, start) or (
                 _denied_having(doc, start) and not _says_now(file, sentence)
             ):
@@ -687,7 +687,7 @@ def _said_of_a_thing(file: RuleFile, doc: Any, start: int) -> bool:
     things, people = file.words(["@things"]), file.words(["@people"])
     first = doc[start].sent.start
     verb_start = start - 1
-    while verb_start >= first and doc[verb_start].lower_ in SUBJECT_VERBS:
+    while verb_start >= first and doc[verb_start].lower_ in VERB_PHRASE_WORDS:
         verb_start -= 1
     if verb_start == start - 1:  # "car keys in the fridge": a thing naming another, no subject
         return False
@@ -703,7 +703,8 @@ def _said_of_a_thing(file: RuleFile, doc: Any, start: int) -> bool:
     return False
 
 
-SUBJECT_VERBS = frozenset(
+# The words of a sign's verb phrase back to its subject: "(the printer) had a", "has gone into a".
+VERB_PHRASE_WORDS = frozenset(
     {"a", "an", "had", "has", "have", "having", "is", "was", "'s", "went", "goes", "gone", "just",
      "completely", "totally", "literally", "basically", "kind", "sort", "of", "into", "full",
      "total", "massive", "bit", "proper"}
