@@ -713,8 +713,9 @@ VERB_PHRASE_WORDS = frozenset(
 
 def _work_talk(file: RuleFile, doc: Any, end: int) -> bool:
     """Signs listed as the work of the writer's job ("I'm a paramedic, so I spend my shifts
-    dealing with collapses, cardiac arrests, head injuries"): one of the file's `work_phrases`
-    in the sentence, the sign a plural ("injuries", not "injury") that nobody is said to be
+    dealing with collapses, cardiac arrests, head injuries and the odd overdose"): one of the
+    file's `work_phrases` in the sentence, the sign a plural ("injuries", not "injury") or one
+    said to come now and then (`NOW_AND_THEN`: "the odd overdose") that nobody is said to be
     having (no `EXPERIENCING` word just before it), and no `now_words` word or recent time."""
     phrases = file.word_lists.get("work_phrases")
     if not phrases:
@@ -723,8 +724,7 @@ def _work_talk(file: RuleFile, doc: Any, end: int) -> bool:
     sentence = last.sent
     before = {t.lower_ for t in doc[max(sentence.start, end - 4) : end - 1]}
     return (
-        last.lower_ != last.lemma_
-        and last.lower_.endswith("s")
+        (last.lower_ != last.lemma_ and last.lower_.endswith("s") or bool(before & NOW_AND_THEN))
         and not before & EXPERIENCING
         and _has_phrase(sentence, phrases)
         and not _says_now(file, sentence)
@@ -732,6 +732,7 @@ def _work_talk(file: RuleFile, doc: Any, end: int) -> bool:
     )
 
 
+NOW_AND_THEN = frozenset({"odd", "occasional"})
 EXPERIENCING = frozenset(
     {"having", "had", "have", "has", "getting", "got", "gets", "get", "keep", "keeps", "kept",
      "suffering", "started", "starting", "more", "another", "two", "three", "several"}
