@@ -75,6 +75,8 @@ def _identifiers_in(stored: str) -> list[str]:
     """The identifiers found as whole numbers: '5919' inside a timestamp such as
     1764765919.2 is not a leak (CI once failed on exactly that)."""
     return [i for i in IDENTIFIERS if re.search(rf"(?<![\d.]){re.escape(i)}(?![\d])", stored)]
+
+
 SAID = (
     f"I'm {EMAIL}, mobile 07700 900123 or +44 7700 900123, US (555) 123-4567, NHS number "
     "943 476 5919, SSN 123-45-6789, card 4111 1111 1111 1111, IP 192.168.1.20. "
