@@ -1007,6 +1007,12 @@ def _finished_story(file: RuleFile, doc: Any, sentence: Any, start: int) -> bool
     on its own."""
     if not file.story_endings or "recent_units" not in file.word_lists:
         return False
+    if (
+        _placed_in_the_past(file, sentence)
+        and _ends_after(file, sentence, start)
+        and not _recent_time(file, sentence)
+    ):
+        return True
     ending_first = _ends_before(file, sentence, start)
     if _recent_time(file, sentence) or (_says_now(file, sentence) and not ending_first):
         return False
@@ -1042,6 +1048,22 @@ def _ends_before(file: RuleFile, sentence: Any, start: int) -> bool:
             if words[i : i + len(parts)] == parts and not set(words[i + len(parts) :]) & stops:
                 return True
     return False
+
+
+def _ends_after(file: RuleFile, sentence: Any, start: int) -> bool:
+    """A `story_endings` phrase after the match at `start` in its sentence, with no turn ("but")
+    between them and no `now_words` word outside the ending ("Ten years ago I had a fit after a
+    car accident, since then never again": its "since" and "again" belong to the ending)."""
+    words = [t.lower_ for t in sentence]
+    at = start - sentence.start
+    ending: set[int] = set()
+    for phrase in file.story_endings:
+        parts = phrase.lower().split()
+        for i in range(at + 1, len(words) - len(parts) + 1):
+            if words[i : i + len(parts)] == parts and not set(words[at:i]) & TURNS:
+                ending.update(range(i, i + len(parts)))
+    now = file.words(["@now_words"])
+    return bool(ending) and not any(w in now for i, w in enumerate(words) if i not in ending)
 
 
 def _recent_time(file: RuleFile, sentence: Any) -> bool:
