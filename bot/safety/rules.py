@@ -106,7 +106,7 @@ tests/unit/safety/test_rule_examples.py checks.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
@@ -724,12 +724,16 @@ def _work_talk(file: RuleFile, doc: Any, end: int) -> bool:
     sentence = last.sent
     before = {t.lower_ for t in doc[max(sentence.start, end - 4) : end - 1]}
     return (
-        (last.lower_ != last.lemma_ and last.lower_.endswith("s") or bool(before & NOW_AND_THEN))
+        (_plural(last) or bool(before & NOW_AND_THEN))
         and not before & EXPERIENCING
         and _has_phrase(sentence, phrases)
         and not _says_now(file, sentence)
         and not _about_now(file, sentence)
     )
+
+
+def _plural(token: Any) -> bool:
+    return token.lower_ != token.lemma_ and token.lower_.endswith("s")
 
 
 NOW_AND_THEN = frozenset({"odd", "occasional"})
@@ -1005,16 +1009,16 @@ def _finished_story(file: RuleFile, doc: Any, sentence: Any, start: int) -> bool
     ending's own sentence is the story too, for a match after the ending with no now word or
     turn between ("Turned out to be a one-off seizure"). A sign told after the ending is judged
     on its own."""
-    if not file.story_endings or "recent_units" not in file.word_lists:
-        return False
     if (
-        _placed_in_the_past(file, sentence)
-        and _ends_after(file, sentence, start)
-        and not _recent_time(file, sentence)
+        not file.story_endings
+        or "recent_units" not in file.word_lists
+        or _recent_time(file, sentence)
     ):
+        return False
+    if _placed_in_the_past(file, sentence) and _ends_after(file, sentence, start):
         return True
     ending_first = _ends_before(file, sentence, start)
-    if _recent_time(file, sentence) or (_says_now(file, sentence) and not ending_first):
+    if _says_now(file, sentence) and not ending_first:
         return False
     sentences = list(doc.sents)
     at = next(i for i, s in enumerate(sentences) if s.start == sentence.start)
@@ -1042,12 +1046,7 @@ def _ends_before(file: RuleFile, sentence: Any, start: int) -> bool:
     word and no turn ("but") between them."""
     words = [t.lower_ for t in sentence[: start - sentence.start]]
     stops = file.words(["@now_words"]) | TURNS
-    for phrase in file.story_endings:
-        parts = phrase.lower().split()
-        for i in range(len(words) - len(parts) + 1):
-            if words[i : i + len(parts)] == parts and not set(words[i + len(parts) :]) & stops:
-                return True
-    return False
+    return any(not set(words[j:]) & stops for _, j in _story_endings_in(file, words))
 
 
 def _ends_after(file: RuleFile, sentence: Any, start: int) -> bool:
@@ -1056,14 +1055,23 @@ def _ends_after(file: RuleFile, sentence: Any, start: int) -> bool:
     car accident, since then never again": its "since" and "again" belong to the ending)."""
     words = [t.lower_ for t in sentence]
     at = start - sentence.start
-    ending: set[int] = set()
-    for phrase in file.story_endings:
-        parts = phrase.lower().split()
-        for i in range(at + 1, len(words) - len(parts) + 1):
-            if words[i : i + len(parts)] == parts and not set(words[at:i]) & TURNS:
-                ending.update(range(i, i + len(parts)))
+    ending = {
+        k
+        for i, j in _story_endings_in(file, words)
+        if i > at and not set(words[at:i]) & TURNS
+        for k in range(i, j)
+    }
     now = file.words(["@now_words"])
     return bool(ending) and not any(w in now for i, w in enumerate(words) if i not in ending)
+
+
+def _story_endings_in(file: RuleFile, words: list[str]) -> Iterator[tuple[int, int]]:
+    """Where each of the file's `story_endings` phrases occurs in `words`: (start, end)."""
+    for phrase in file.story_endings:
+        parts = phrase.lower().split()
+        for i in range(len(words) - len(parts) + 1):
+            if words[i : i + len(parts)] == parts:
+                yield i, i + len(parts)
 
 
 def _recent_time(file: RuleFile, sentence: Any) -> bool:
