@@ -107,6 +107,20 @@ def practical(book: RuleBook) -> str:
     return ""
 
 
+def named(book: RuleBook) -> str:
+    """The off-topic file's `named_terms`: the words that let the entry selector answer what
+    the classifier alone sent out of scope (bot/safety/router.py, step 6)."""
+    for file in book.files:
+        if file.named_terms:
+            return (
+                "The classifier's out of scope, or its unsure fallback, gives way to the entry "
+                f"the selector chose with at least {file.named_entry_min_confidence} confidence "
+                "when no off-topic rule fired and the message names one of these: "
+                + ", ".join(sorted(file.words(file.named_terms)))
+            )
+    return ""
+
+
 def sign_words(book: RuleBook) -> str:
     """The emergency file's `sign_words`: which sentences of a long post the second net scores
     on its own, and which messages it judges at a lower or higher threshold (router.py, step 3)."""
@@ -128,7 +142,7 @@ def sign_words(book: RuleBook) -> str:
 def show(book: RuleBook, fmt: str = "markdown") -> str:
     table = rows(book)
     order = "Order: " + " > ".join(ORDER)
-    for more in (sign_words(book), practical(book)):
+    for more in (sign_words(book), practical(book), named(book)):
         if more:
             order += ". " + more
     if fmt == "html":

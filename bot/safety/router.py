@@ -35,9 +35,14 @@
    the file's `general_question_min_confidence` when the message asks only in general: personal
    context, then questions with no first-person word ("My husband has cluster headaches ...
    Does Botox help with other kinds of headache?"): decision `practical_entry`.
+   The classifier's `out_of_scope`, or its unsure `nlu_fallback`, gives way to the entry the
+   selector chose when the message names the treatment or a medicine the FAQ covers (the
+   off-topic file's `named_terms`) and the selector is sure enough (`named_entry_min_confidence`):
+   "BOTOX® for Cluster and Tension-Type Headache" gets other_headache_types. Decision
+   `named_entry`. An off-topic rule that fired (step 5) still wins: cosmetic Botox stays out.
 
-Anything that is not emergency, crisis, personal_advice or out_of_scope (FAQ topics, chit-chat,
-nlu_fallback) passes through step 6 unchanged: the router does not know the FAQ's intent names.
+Anything else (FAQ topics, chit-chat) passes through step 6 unchanged: the router does not know
+the FAQ's intent names.
 Plain functions, no Rasa: bot/nlu/components.py's SafetyRouter only calls `SafetyCheck.decide`.
 """
 
@@ -55,6 +60,8 @@ PERSONAL_ADVICE = "personal_advice"
 OUT_OF_SCOPE = "out_of_scope"
 URGENT_UNCONFIRMED = "urgent_unconfirmed"
 PRACTICAL_ENTRY = "practical_entry"
+NAMED_ENTRY = "named_entry"
+NLU_FALLBACK = "nlu_fallback"
 ORDER = (
     "emergency rule",
     "crisis rule",
@@ -105,11 +112,12 @@ def route(
     classifier_intent: str | None,
     net: NetVerdict | None = None,
     not_happening: bool = False,
-    practical_entry: str | None = None,
+    entry: str | None = None,
 ) -> Decision:
     """The decision for a message, from its rule matches (fired or not), the classifier's intent,
     the second net's verdict (None: no net), whether the message says nothing is happening, and
-    the practical FAQ entry (`faq/<id>`) that answers it in general, if any."""
+    the FAQ entry (`faq/<id>`) that answers it instead of the classifier's refusal, out-of-scope
+    or fallback reply, if any (SafetyCheck.decide)."""
     first = fired(matches)
     also = tuple(m.rule_id for m in first.values())
     net_says_crisis = net is not None and net.fires and net.kind == CRISIS
@@ -147,9 +155,9 @@ def route(
             return found
     if classifier_intent in (EMERGENCY, CRISIS):
         return Decision(PERSONAL_ADVICE, PERSONAL_ADVICE, "classifier_unconfirmed", score=net_score)
-    if classifier_intent == PERSONAL_ADVICE and practical_entry:
-        intent = practical_entry.split("/", 1)[0]
-        return Decision(intent, PRACTICAL_ENTRY, PRACTICAL_ENTRY, score=net_score)
+    if entry and classifier_intent in (PERSONAL_ADVICE, OUT_OF_SCOPE, NLU_FALLBACK):
+        decided = PRACTICAL_ENTRY if classifier_intent == PERSONAL_ADVICE else NAMED_ENTRY
+        return Decision(entry.split("/", 1)[0], decided, decided, score=net_score)
     return Decision(classifier_intent or "", "classifier", "classifier", score=net_score)
 
 
@@ -175,22 +183,28 @@ class SafetyCheck:
         if doc is None or doc.text != text.lower():
             doc = self.rules.parse(text)
         matches = self.rules.check(doc, answer_key or classifier_intent)
-        practical = None
-        # Only the classifier's refusal can give way to a practical entry: check nothing else.
-        if (
-            classifier_intent == PERSONAL_ADVICE
-            and entry_choice
-            and self.rules.answers_practically(doc, *entry_choice)
+        entry = None
+        # Only the classifier's refusal gives way to a practical entry, and only its out-of-scope
+        # or unsure reply to an entry the message names the subject of: check nothing else.
+        if entry_choice and (
+            (
+                classifier_intent == PERSONAL_ADVICE
+                and self.rules.answers_practically(doc, *entry_choice)
+            )
+            or (
+                classifier_intent in (OUT_OF_SCOPE, NLU_FALLBACK)
+                and self.rules.answers_by_name(doc, entry_choice[1])
+            )
         ):
-            practical = entry_choice[0]
+            entry = entry_choice[0]
         if self.net is None:
-            return route(matches, classifier_intent, practical_entry=practical), matches
+            return route(matches, classifier_intent, entry=entry), matches
         verdict = self.net.verdict(text)
         if not any(m.fired and m.decision in (EMERGENCY, CRISIS) for m in matches):
             verdict = self._weigh_signs(self.net, text, doc, verdict)
         # "Nothing is happening" denies a symptom, not a wish to die: a crisis is never quieted.
         quiet = verdict.fires and verdict.kind != CRISIS and self.rules.says_not_happening(doc)
-        return route(matches, classifier_intent, verdict, quiet, practical), matches
+        return route(matches, classifier_intent, verdict, quiet, entry), matches
 
     def _weigh_signs(self, net: Any, text: str, doc: Any, verdict: NetVerdict) -> NetVerdict:
         """The net's verdict on a message no urgent rule fired on, weighed by the signs it tells

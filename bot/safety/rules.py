@@ -252,11 +252,20 @@ class RuleFile(BaseModel, extra=Extra.forbid):
     # `first_person` list and none asks for a decision, any entry chosen with this confidence
     # answers.
     general_question_min_confidence: float = 1.0
+    # off_topic.yml: the classifier alone said out of scope or was unsure, but the message names
+    # one of these (lemmas; `@name` lists allowed) and the entry selector chose an entry with
+    # `named_entry_min_confidence`: that entry answers ("BOTOX® for Cluster and Tension-Type
+    # Headache" gets other_headache_types). An off-topic rule that fired still wins.
+    named_terms: list[str] = []
+    named_entry_min_confidence: float = 1.0
     safety_rules: list[Rule]  # not `rules`: Rasa reads data/ and would take them for its rules
 
     @root_validator(skip_on_failure=True)
     def _references_resolve(cls, values: dict[str, Any]) -> dict[str, Any]:  # noqa: N805
         lists = values["word_lists"]
+        for word in values["named_terms"]:
+            if " " in word.strip() or (word.startswith("@") and word[1:] not in lists):
+                raise ValueError(f"named_terms: {word!r} is not a single word or a word list")
         for rule in values["safety_rules"]:
             for word in [*rule.only_with, *rule.also_with, *rule.unless]:
                 if word.startswith("@") and word[1:] not in lists:
@@ -432,6 +441,17 @@ class CompiledRules:
             )))  # fmt: skip
         matches = _crisis_words_are_crisis(found)
         return sorted(matches, key=lambda m: (FILE_ORDER[m.decision], not m.fired))
+
+    def answers_by_name(self, doc: Any, confidence: float) -> bool:
+        """The message names the treatment or a medicine the FAQ covers (a file's `named_terms`)
+        and the entry selector is sure enough of its entry (`named_entry_min_confidence`)."""
+        words = {t.lower_ for t in doc} | {t.lemma_.lower() for t in doc}
+        return any(
+            f.named_terms
+            and confidence >= f.named_entry_min_confidence
+            and not words.isdisjoint(f.words(f.named_terms))
+            for f in self.book.files
+        )
 
     def answers_practically(self, doc: Any, entry_key: str | None, confidence: float) -> bool:
         """The message asks something (a sentence ends with "?" or starts with one of the
@@ -1194,10 +1214,23 @@ JUST_NOT_NOW = frozenset(
     {"a", "an", "the", "really", "mention", "nerves", "wondering", "curious", "checking",
      "asking", "general", "rumour", "rumor", "myth", "hype"}
 )  # fmt: skip
+# "since I live with her", "since she works nights": "since" giving a reason, not a time.
+SINCE_BECAUSE = (
+    frozenset({"i", "we", "you", "she", "he", "they", "it"}),
+    frozenset({"live", "lives", "am", "'m", "is", "'s", "are", "'re", "work", "works", "know",
+               "knows", "need", "needs", "share", "shares", "stay", "stays", "want", "wants"}),
+)  # fmt: skip
+
+
+def _gives_a_reason(after_since: list[str]) -> bool:
+    """The two words after "since" make it a reason, not a time ("since I live with her")."""
+    pronouns, verbs = SINCE_BECAUSE
+    return len(after_since) == 2 and after_since[0] in pronouns and after_since[1] in verbs
 
 
 def _now_words_of(sentence: Any) -> set[str]:
-    """The sentence's words, lower case, less "still" right after a modal or a pronoun ("would
+    """The sentence's words, lower case, less "since" giving a reason (SINCE_BECAUSE: "since I
+    live with her"), "still" right after a modal or a pronoun ("would
     it still be from the botox?" asks about the cause, not about now) and
     "just" right before one of JUST_NOT_NOW (unless after "this" or "it": "is this just a
     faint?" is about now)."""
@@ -1205,6 +1238,8 @@ def _now_words_of(sentence: Any) -> set[str]:
     out = set()
     for i, word in enumerate(words):
         if word == "still" and i > 0 and words[i - 1] in STILL_AFTER:
+            continue
+        if word == "since" and _gives_a_reason(words[i + 1 : i + 3]):
             continue
         if (
             word == "just"

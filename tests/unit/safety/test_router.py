@@ -280,6 +280,73 @@ def test_a_practical_entry_never_replaces_a_personal_advice_rule(check: SafetyCh
     assert (decision.decision, decision.by) == ("personal_advice", "rule")
 
 
+@pytest.mark.parametrize(
+    ("text", "intent", "choice", "expected"),
+    [
+        # a heading that names Botox, sent out of scope by the classifier alone
+        (
+            "BOTOX® for Cluster and Tension-Type Headache",
+            "out_of_scope",
+            ("faq/other_headache_types", 0.99),
+            ("faq", "named_entry"),
+        ),
+        (
+            "what the heck is a gepant lol",
+            "out_of_scope",
+            ("faq/gepants_what", 0.98),
+            ("faq", "named_entry"),
+        ),
+        (
+            "I take many medicine every day. With Botox I can continue all of them?",
+            "nlu_fallback",
+            ("faq/keep_current_medicines", 0.98),
+            ("faq", "named_entry"),
+        ),
+        # the selector unsure, or nothing named: out of scope stays
+        (
+            "BOTOX® for Cluster and Tension-Type Headache",
+            "out_of_scope",
+            ("faq/other_headache_types", 0.8),
+            ("out_of_scope", "classifier"),
+        ),
+        (
+            "what is the best treatment for cluster headaches",
+            "out_of_scope",
+            ("faq/other_headache_types", 0.99),
+            ("out_of_scope", "rule"),
+        ),
+        (
+            "are cluster headaches worse",
+            "out_of_scope",
+            ("faq/other_headache_types", 0.99),
+            ("out_of_scope", "rule"),
+        ),
+        (
+            "what should i cook for dinner tonight",
+            "out_of_scope",
+            ("faq/keep_current_medicines", 0.99),
+            ("out_of_scope", "classifier"),
+        ),
+        # an off-topic rule that fired wins: cosmetic Botox stays out
+        (
+            "is baby botox a thing",
+            "out_of_scope",
+            ("faq/same_as_cosmetic", 0.99),
+            ("out_of_scope", "rule"),
+        ),
+        # the classifier's FAQ answer is never replaced
+        ("is botox a poison", "faq", ("faq/what_is_in_botox", 0.99), ("faq", "classifier")),
+    ],
+)
+def test_an_entry_the_message_names_answers_what_the_classifier_sent_out_of_scope(
+    check: SafetyCheck, text: str, intent: str, choice: tuple[str, float], expected: tuple[str, str]
+) -> None:
+    """off_topic.yml's `named_terms`: a message that names the treatment or a medicine the FAQ
+    covers gets the entry the selector is sure of, unless an off-topic rule fired."""
+    decision, _ = check.decide(text, intent, entry_choice=choice)
+    assert (decision.intent, decision.by) == expected
+
+
 def test_every_practical_and_decision_entry_is_an_faq_entry(compiled_rules: CompiledRules) -> None:
     from bot.config import Settings
     from bot.content.knowledge import read_knowledge

@@ -50,6 +50,9 @@ from tests.unit.safety.conftest import fired_ids
         " fine since. Does Botox help that kind?",
         "I'm lying on the kitchen floor and my throat is closing up. That's me in 2016 after"
         " antibiotics. Hospital, all fine. Do I need to tell the clinic?",
+        # "since" giving a reason, in a list the writer is making
+        "I'm making a little fridge list for my flatmate, since I live with her, of the signs"
+        " that mean she should call 911 after the jabs, like trouble breathing?",
     ],
 )
 def test_history_suppositions_and_reading_do_not_alarm(
@@ -88,6 +91,8 @@ def test_history_suppositions_and_reading_do_not_alarm(
         "Last year I had a TIA and it turned out fine. My face is drooping and I can't lift my"
         " arm.",
         "So it's Christmas 2021 and he collapsed, turned out fine. Now he's fitting on the floor.",
+        # "since" a time still tells it as now
+        "since I had the jabs I have trouble breathing",
     ],
 )
 def test_the_same_words_with_a_sign_of_now_still_alarm(
