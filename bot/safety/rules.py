@@ -1230,10 +1230,9 @@ def _gives_a_reason(after_since: list[str]) -> bool:
 
 def _now_words_of(sentence: Any) -> set[str]:
     """The sentence's words, lower case, less "since" giving a reason (SINCE_BECAUSE: "since I
-    live with her"), "still" right after a modal or a pronoun ("would
-    it still be from the botox?" asks about the cause, not about now) and
-    "just" right before one of JUST_NOT_NOW (unless after "this" or "it": "is this just a
-    faint?" is about now)."""
+    live with her"), "still" right after a modal or a pronoun ("would it still be from the
+    botox?" asks about the cause, not about now) and "just" right before one of JUST_NOT_NOW
+    (unless after "this" or "it": "is this just a faint?" is about now)."""
     words = [t.lower_ for t in sentence if not t.is_punct]
     out = set()
     for i, word in enumerate(words):
