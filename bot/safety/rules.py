@@ -407,7 +407,7 @@ class CompiledRules:
             if any(s <= end - 1 < e for s, e in harmless.get(rule.id, [])):
                 fired, why = False, "blocked: a harmless use (except_phrases)"
             elif _said_of_a_thing(file, doc, start):
-                fired, why = False, "blocked: said of a thing, not a person (things)"
+                fired, why = False, "blocked: said of a thing or an animal (things, animals)"
             elif _work_talk(file, doc, end):
                 fired, why = False, "blocked: the work of their job, nothing of now (work_phrases)"
             elif _negated(file, doc, start) or (
@@ -697,20 +697,23 @@ def _denied_having(doc: Any, start: int) -> bool:
 
 
 def _said_of_a_thing(file: RuleFile, doc: Any, start: int) -> bool:
-    """A sign said of a machine, not a person ("the printer at work had a seizure"): one of the
-    file's `things` as the subject of the sign's verb ("had a", "has", "went"), at most four
-    words before that verb, with no person, conjunction or punctuation between, and not after a
-    preposition ("dad was at the computer and had a seizure" and "dropping his phone with his
-    left hand" still count)."""
+    """A sign said of a machine or an animal, not a person ("the printer at work had a seizure",
+    "the dog choked on a sock"): one of the file's `things` or `animals` as the subject of the
+    sign's verb ("had a", "has", "went"), at most four words before that verb, with no person,
+    conjunction or punctuation between, and not after a preposition ("dad was at the computer
+    and had a seizure" and "dropping his phone with his left hand" still count). An animal may
+    come right before the sign ("the dog choked"); a thing there names another ("car keys in
+    the fridge")."""
     if "things" not in file.word_lists or "people" not in file.word_lists:
         return False
-    things, people = file.words(["@things"]), file.words(["@people"])
+    animals = file.words(["@animals"]) if "animals" in file.word_lists else frozenset()
+    things, people = file.words(["@things"]) | animals, file.words(["@people"])
     first = doc[start].sent.start
     verb_start = start - 1
     while verb_start >= first and doc[verb_start].lower_ in VERB_PHRASE_WORDS:
         verb_start -= 1
-    if verb_start == start - 1:  # "car keys in the fridge": a thing naming another, no subject
-        return False
+    if verb_start == start - 1:
+        return verb_start >= first and doc[verb_start].lower_ in animals
     for i in range(verb_start, max(verb_start - 4, first - 1), -1):
         token = doc[i]
         if token.is_punct or token.lower_ in people or token.lower_ in THING_BREAKS:
@@ -803,6 +806,19 @@ ALL_CLEAR = frozenset(
 # After "keep", these make it holding something ("keeps an EpiPen in her bag").
 HELD = frozenset({"a", "an", "the", "my", "his", "her", "their", "your", "our", "some"})
 
+# Before the treatment, these make it being given it ("getting botox", "started the jabs").
+RECEIVING = frozenset({"getting", "get", "gets", "started", "starting"})
+TREATMENTS = frozenset(
+    {"botox", "injections", "injection", "jabs", "jab", "shots", "treatment", "treatments"}
+)
+# "off meds now", "off all my tablets now": no longer taking them.
+MEDICINES = frozenset(
+    {"meds", "medication", "medications", "medicine", "medicines", "tablets", "pills", "drugs"}
+)
+# "... lost the sight ... and it came back": the sight returned, not the sign.
+CAME = frozenset({"came", "come", "comes", "coming"})
+LOST = frozenset({"lost", "lose", "losing"})
+
 # Before "back", these make it the back of the body ("my lower back", "the back").
 PLACE_BEFORE = frozenset({"the", "my", "his", "her", "their", "your", "lower", "upper"})
 
@@ -821,8 +837,9 @@ TURNS = frozenset({"but", "though", "although", "however", "until", "till", "yet
 
 def _happening_again(file: RuleFile, sentence: Any) -> bool:
     """A `happening_again` word not denied ("none since") nor after a recovery in the same
-    clause, or a `recent_units` word before "ago" or after "last" / "past" ("2 days ago", "in
-    the last few hours")."""
+    clause, nor being given the treatment ("getting botox"), nor the state after ("off meds
+    now", "lost the sight ... and it came back"); or a `recent_units` word before "ago" or after
+    "last" / "past" ("2 days ago", "in the last few hours")."""
     again = file.words(["@happening_again"])
     recent = file.words(["@recent_units"]) if "recent_units" in file.word_lists else frozenset()
     words = [t.lower_ for t in sentence]
@@ -859,6 +876,16 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         not_right_now = word == "right" and after != "now"
         # "keeps an EpiPen in her bag": holding something, not "keeps choking".
         holds = word in ("keep", "keeps") and after in HELD
+        # "does that stop me getting botox?": the treatment, not the sign again.
+        treated = word in RECEIVING and (
+            after in TREATMENTS or (after in HELD and then in TREATMENTS)
+        )
+        # "nothing since and off meds now": the state after it, not the sign.
+        off_medicines = word == "now" and "off" in before and bool(set(before) & MEDICINES)
+        # "lost the sight in one eye for a few minutes and it came back": what was lost returned.
+        regained = (
+            word == "back" and i > 0 and words[i - 1] in CAME and bool(set(words[: i - 1]) & LOST)
+        )
         if (
             word in again
             and not set(before) & NOT_AGAIN
@@ -871,6 +898,9 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             and not a_place
             and not not_right_now
             and not holds
+            and not treated
+            and not off_medicines
+            and not regained
             and not recovered
         ):
             return True
@@ -1166,6 +1196,8 @@ def _hypothetical(file: RuleFile, sentence: Any, start: int) -> bool:
         and bool(tokens & file.words(["@hypothetical_words"]))
     )
     read = _mentions_reading(file, sentence) and not _someone_else_in(file, sentence, start)
+    if _about_anyone(file, sentence, start):
+        return True
     if _says_now(file, sentence):
         return False
     # In what they read, a time is when they read it ("when I read it last night").
@@ -1173,6 +1205,27 @@ def _hypothetical(file: RuleFile, sentence: Any, start: int) -> bool:
     # after something is part of what is supposed; only a time ago or recent is about now. A
     # plain "if" keeps it ("if I got double vision 3 hours after my injections, is that bad?").
     return read or (supposes and not _a_time_ago(file, sentence, supposed=supposed))
+
+
+def _about_anyone(file: RuleFile, sentence: Any, start: int) -> bool:
+    """The match is in an "if" clause about anyone at all, at most four words after "if someone"
+    ("what to do if someone collapses or stops breathing"; the file's word list `anyone`), and
+    the clause, from "if" to the end of the sentence, says nothing of now and gives no time: a
+    now word before it ("today I did a first aid course and ... what to do if someone
+    collapses") is about something else."""
+    if "anyone" not in file.word_lists:
+        return False
+    anyone = file.words(["@anyone"])
+    doc = sentence.doc
+    words = [t.lower_ for t in doc[sentence.start : start]]
+    for back in range(2, 7):
+        at = len(words) - back
+        if at < 0:
+            return False
+        if words[at] == "if" and words[at + 1] in anyone:
+            clause = doc[sentence.start + at : sentence.end]
+            return not _says_now(file, clause) and not _a_time_ago(file, clause, supposed=True)
+    return False
 
 
 def _told_otherwise(file: RuleFile, doc: Any, sentence: Any, start: int) -> bool:

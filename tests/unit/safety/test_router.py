@@ -222,6 +222,12 @@ def test_the_net_stays_silent_when_the_message_says_nothing_is_happening(
             ("faq/will_it_stop_an_attack", 0.95),
             "faq",
         ),
+        # what to watch for is knowing, not deciding
+        (
+            "my dad is to have botox. which serious symptoms should I watch for afterwards?",
+            ("faq/serious_warning_signs", 0.95),
+            "faq",
+        ),
         # ... but a choice about the treatment itself still is
         (
             "it doesn't stop my attacks, or should I switch to aimovig?",

@@ -53,6 +53,17 @@ from tests.unit.safety.conftest import fired_ids
         # "since" giving a reason, in a list the writer is making
         "I'm making a little fridge list for my flatmate, since I live with her, of the signs"
         " that mean she should call 911 after the jabs, like trouble breathing?",
+        # being given the treatment, and off medicines now, are not the sign again
+        "had a fit in 2017 but nothing since and off my tablets now, will that stop me getting"
+        " the jabs?",
+        # what was lost came back
+        "Years ago, in 2011, I lost my vision in one eye for ten minutes and it came back. Is"
+        " Botox a problem?",
+        # an "if" clause about anyone at all; "today" is about the course
+        "today we did first aid at work and learned what to do if someone collapses, does my"
+        " manager need to know about my botox",
+        # an animal
+        "my cat had a seizure last night, vet says she's fine. Can I still go for my botox?",
     ],
 )
 def test_history_suppositions_and_reading_do_not_alarm(
@@ -78,6 +89,11 @@ def test_history_suppositions_and_reading_do_not_alarm(
         "he slumped in his chair, came round but he is grey and clammy. Is this just a faint?",
         "she hasn't had a seizure before but now she is shaking all over",
         "my son had a fit back in 2019 and now 20 minutes later he had another one",
+        "I had a fit in 2017 and I'm getting them again since yesterday",
+        "I lost my sight in one eye years ago and it came back, but today it's gone again",
+        "what do I do if someone collapses right now in front of me",
+        "I was walking the dog this morning and my husband collapsed",
+        "my dad had a stroke in 2015 and now his face is drooping again",
         "is it normal to see double 10 days after botox?",
         "two years ago he had a seizure and was fine after. He is fitting now.",
         "she keeps choking on her drinks since the botox last week",
