@@ -228,6 +228,17 @@ def test_the_net_stays_silent_when_the_message_says_nothing_is_happening(
             ("faq/serious_warning_signs", 0.95),
             "faq",
         ),
+        # "what should it include" asks about the diary, not for a decision
+        (
+            "should I keep a headache diary, and what should it include?",
+            ("faq/headache_diary", 0.95),
+            "faq",
+        ),
+        (
+            "I get headaches most days. should I be tracking them?",
+            ("faq/headache_diary", 0.9),
+            "faq",
+        ),
         # ... but a choice about the treatment itself still is
         (
             "it doesn't stop my attacks, or should I switch to aimovig?",
