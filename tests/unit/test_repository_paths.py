@@ -52,6 +52,14 @@ def leaves_the_repository(file: Path, ups: str) -> bool:
     return ups.count("..") > depth
 
 
+def frozen_blind_readme(name: Path) -> bool:
+    """A blind set's README (tests/data/blind/vNN/<set>/README.md) states which folders its writer
+    did not open ("nothing under `shared/`"): a statement, not a path the project uses, and the
+    file is frozen under its SHA256SUMS."""
+    parts = name.parts
+    return len(parts) == 6 and parts[:3] == ("tests", "data", "blind") and parts[5] == "README.md"
+
+
 def offenders() -> list[str]:
     found = []
     for file in tracked_files():
@@ -68,7 +76,7 @@ def offenders() -> list[str]:
                 if leaves_the_repository(file, match.group()):
                     found.append(f"{name}:{number}: parent reference {match.group()}")
             for pattern, what in OUTSIDE_NAMES:
-                if pattern.search(line):
+                if pattern.search(line) and not frozen_blind_readme(name):
                     found.append(f"{name}:{number}: {what}: {line.strip()}")
     return found
 
