@@ -707,7 +707,7 @@ def _said_of_a_thing(file: RuleFile, doc: Any, start: int) -> bool:
     if "things" not in file.word_lists or "people" not in file.word_lists:
         return False
     animals = file.words(["@animals"]) if "animals" in file.word_lists else frozenset()
-    things, people = file.words(["@things"]) | animals, file.words(["@people"])
+    subjects, people = file.words(["@things"]) | animals, file.words(["@people"])
     first = doc[start].sent.start
     verb_start = start - 1
     while verb_start >= first and doc[verb_start].lower_ in VERB_PHRASE_WORDS:
@@ -718,7 +718,7 @@ def _said_of_a_thing(file: RuleFile, doc: Any, start: int) -> bool:
         token = doc[i]
         if token.is_punct or token.lower_ in people or token.lower_ in THING_BREAKS:
             return False
-        if token.lower_ in things:
+        if token.lower_ in subjects:
             before = i - 1
             while before >= first and doc[before].lower_ in DETERMINERS:
                 before -= 1
@@ -1183,6 +1183,8 @@ def _hypothetical(file: RuleFile, sentence: Any, start: int) -> bool:
     lists = file.word_lists
     if "now_words" not in lists or "recent_units" not in lists or "long_ago" not in lists:
         return False
+    if _about_anyone(file, sentence, start):
+        return True
     tokens = {t.lower_ for t in sentence}
     prefix = [t.lower_ for t in sentence[: start - sentence.start] if not t.is_punct]
     before = " " + " ".join(_without_lead_in(file, prefix)) + " "
@@ -1196,8 +1198,6 @@ def _hypothetical(file: RuleFile, sentence: Any, start: int) -> bool:
         and bool(tokens & file.words(["@hypothetical_words"]))
     )
     read = _mentions_reading(file, sentence) and not _someone_else_in(file, sentence, start)
-    if _about_anyone(file, sentence, start):
-        return True
     if _says_now(file, sentence):
         return False
     # In what they read, a time is when they read it ("when I read it last night").
