@@ -837,10 +837,12 @@ TURNS = frozenset({"but", "though", "although", "however", "until", "till", "yet
 
 def _happening_again(file: RuleFile, sentence: Any) -> bool:
     """A `happening_again` word not denied ("none since") nor after a recovery in the same
-    clause, nor being given the treatment ("getting botox"), nor the state after ("off meds
-    now", "lost the sight ... and it came back"); or a `recent_units` word before "ago" or after
-    "last" / "past" ("2 days ago", "in the last few hours")."""
+    clause, nor "since" after a `long_ago` word ("in the nine years since"), nor being given
+    the treatment ("getting botox"), nor the state after ("off meds now", "lost the sight ...
+    and it came back"); or a `recent_units` word before "ago" or after "last" / "past" ("2 days
+    ago", "in the last few hours")."""
     again = file.words(["@happening_again"])
+    long_ago = file.words(["@long_ago"])
     recent = file.words(["@recent_units"]) if "recent_units" in file.word_lists else frozenset()
     words = [t.lower_ for t in sentence]
     in_past_phrase: set[int] = set()
@@ -886,8 +888,11 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         regained = (
             word == "back" and i > 0 and words[i - 1] in CAME and bool(set(words[: i - 1]) & LOST)
         )
+        # "no problems in the nine years since": how long ago it was, not again.
+        a_span = word == "since" and i > 0 and words[i - 1] in long_ago
         if (
             word in again
+            and not a_span
             and not set(before) & NOT_AGAIN
             and after not in ALL_CLEAR
             and i not in in_past_phrase

@@ -239,6 +239,30 @@ def test_the_net_stays_silent_when_the_message_says_nothing_is_happening(
             ("faq/headache_diary", 0.9),
             "faq",
         ),
+        # A spoken first-person question about the treatment in general: any entry but those
+        # about the person's own case (personal_advice.yml, `practical_entries`)
+        (
+            "Hi, um, my first appointment is next week and nobody has told me what happens. "
+            "Do I lie down, do I take my top off?",
+            ("faq/procedure_overview", 0.9),
+            "faq",
+        ),
+        (
+            "er, I had my first round on Monday, how many weeks do I get out of one lot?",
+            ("faq/how_long_one_treatment_lasts", 0.9),
+            "faq",
+        ),
+        # ... but whether they may have it is their own case
+        (
+            "I've got lupus, am I allowed botox for my migraines?",
+            ("faq/eligibility_overview", 0.9),
+            "personal_advice",
+        ),
+        (
+            "can I get my forehead done at the salon the same week as my migraine jabs?",
+            ("faq/same_as_cosmetic", 0.95),
+            "personal_advice",
+        ),
         # ... but a choice about the treatment itself still is
         (
             "it doesn't stop my attacks, or should I switch to aimovig?",
