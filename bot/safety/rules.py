@@ -410,6 +410,8 @@ class CompiledRules:
                 fired, why = False, "blocked: said of a thing or an animal (things, animals)"
             elif _work_talk(file, doc, end):
                 fired, why = False, "blocked: the work of their job, nothing of now (work_phrases)"
+            elif _studied(file, doc, start, end):
+                fired, why = False, "blocked: what a course or their study covers (study_phrases)"
             elif _negated(file, doc, start) or (
                 _denied_having(doc, start) and not _says_now(file, sentence)
             ):
@@ -454,11 +456,12 @@ class CompiledRules:
         )
 
     def answers_practically(self, doc: Any, entry_key: str | None, confidence: float) -> bool:
-        """The message asks something (a sentence ends with "?" or starts with one of the
-        file's `question_starts` words), the entry selector chose, sure enough, an entry of the
-        personal-advice file's `practical_entries` (`faq/<id>`), and the message asks for no
-        decision (`decision_phrases`: "should I", "do you think"; a `practical_choices` phrase
-        such as "or should I get a lift" is no decision), or the entry is one of its
+        """The message asks something (a sentence ends with "?", starts with one of the
+        file's `question_starts` words or runs on into one of its `asked_inside` phrases), the
+        entry selector chose, sure enough, an entry of the personal-advice file's
+        `practical_entries` (`faq/<id>`), and the message asks for no decision
+        (`decision_phrases`: "should I", "do you think"; a `practical_choices` phrase such as
+        "or should I get a lift" is no decision), or the entry is one of its
         `decision_entries`, whose answer is the general reply to such a request; or any entry,
         chosen with `general_question_min_confidence`, when the message asks only in general
         (_asks_in_general: the context may be personal, the question is not). A description
@@ -477,7 +480,7 @@ class CompiledRules:
 
         return any(
             f.decision == "personal_advice"
-            and any(_asks(f, sentence) for sentence in doc.sents)
+            and any(_asks(f, s) or _asks_inside(f, s) for s in doc.sents)
             and (
                 (entry in f.decision_entries and confidence >= f.decision_min_confidence)
                 or (
@@ -755,6 +758,40 @@ def _work_talk(file: RuleFile, doc: Any, end: int) -> bool:
     )
 
 
+STUDY_REACH = 8  # tokens from a `study_phrases` phrase to the sign it introduces
+STUDY_BREAKS = frozenset({"my", "his", "her", "our", "their", "suddenly", "when", "then", "but"})
+
+
+def _studied(file: RuleFile, doc: Any, start: int, end: int) -> bool:
+    """A sign named as what a course or study covers: one of the file's `study_phrases` ("spent
+    ages on", "all about", "revising") at most STUDY_REACH tokens before it in the sentence with
+    no `EXPERIENCING` word between ("the instructor spent ages on recognizing a stroke, seizures
+    and severe allergic reactions"), or a `study_after` word right after it ("revising stroke &
+    seizure recognition"); and the sentence has no `now_words` word. A person (`people`, "my"),
+    "suddenly", "when", "then" or "but" between the phrase and the sign makes it an event."""
+    before = file.word_lists.get("study_phrases")
+    after = file.word_lists.get("study_after")
+    if not before or not after:
+        return False
+    sentence = doc[start].sent
+    if _says_now(file, sentence):
+        return False
+    following = {t.lower_ for t in doc[end : min(end + 3, sentence.end)] if not t.is_punct}
+    if following & {w.lower() for w in after}:
+        return True
+    # "I was revising and suddenly I can't see": someone, or a turn of events, between.
+    someone = file.words(["@people"]) | STUDY_BREAKS
+    words = [t.lower_ for t in doc[sentence.start : start]]
+    for phrase in before:
+        tokens = phrase.lower().split()
+        first = max(0, len(words) - len(tokens) - STUDY_REACH)
+        for i in range(first, len(words) - len(tokens) + 1):
+            between = set(words[i + len(tokens) :])
+            if words[i : i + len(tokens)] == tokens and not between & (EXPERIENCING | someone):
+                return True
+    return False
+
+
 def _plural(token: Any) -> bool:
     return token.lower_ != token.lemma_ and token.lower_.endswith("s")
 
@@ -950,6 +987,12 @@ def _asks(file: RuleFile, sentence: Any) -> bool:
         or words[0] in starts
         or _has_phrase(sentence, file.indirect_questions)
     )
+
+
+def _asks_inside(file: RuleFile, sentence: Any) -> bool:
+    """A question run on inside a sentence, as dictated or typed without a "?" (one of the
+    file's `asked_inside` phrases: "i only get eight a month can i still get botox")."""
+    return _has_phrase(sentence, file.word_lists.get("asked_inside", []))
 
 
 def _asks_in_general(file: RuleFile, doc: Any) -> bool:

@@ -279,6 +279,18 @@ def test_the_net_stays_silent_when_the_message_says_nothing_is_happening(
             ("faq/is_botox_right_for_me", 0.99),
             "personal_advice",
         ),
+        # a question run on without a "?" (asked_inside) asks
+        (
+            "i only get like eight migraines a month can i still get botox or do you have to have"
+            " more",
+            ("faq/fewer_than_15_days", 0.95),
+            "faq",
+        ),
+        (
+            "i only get like eight migraines a month and i want botox",
+            ("faq/fewer_than_15_days", 0.95),
+            "personal_advice",
+        ),
         # a description that asks nothing keeps the refusal, with its numbers
         (
             "my neck is tight and my head aches every evening",

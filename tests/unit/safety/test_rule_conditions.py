@@ -64,6 +64,9 @@ from tests.unit.safety.conftest import fired_ids
         " manager need to know about my botox",
         # an animal
         "my cat had a seizure last night, vet says she's fine. Can I still go for my botox?",
+        # what a course or study covers
+        "the instructor spent ages on recognizing a stroke, seizures and choking. Is Botox safe?",
+        "Paramedic student, revising stroke & seizure recognition. How long does Botox take?",
     ],
 )
 def test_history_suppositions_and_reading_do_not_alarm(
@@ -109,6 +112,9 @@ def test_history_suppositions_and_reading_do_not_alarm(
         "So it's Christmas 2021 and he collapsed, turned out fine. Now he's fitting on the floor.",
         # "since" a time still tells it as now
         "since I had the jabs I have trouble breathing",
+        # a person or a turn of events between the study and the sign
+        "I was revising for exams and suddenly can't see out of one eye",
+        "we did a session on choking and my son is choking",
     ],
 )
 def test_the_same_words_with_a_sign_of_now_still_alarm(
