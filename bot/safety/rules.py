@@ -766,30 +766,24 @@ def _studied(file: RuleFile, doc: Any, start: int, end: int) -> bool:
     """A sign named as what a course or study covers: one of the file's `study_phrases` ("spent
     ages on", "all about", "revising") at most STUDY_REACH tokens before it in the sentence with
     no `EXPERIENCING` word between ("the instructor spent ages on recognizing a stroke, seizures
-    and severe allergic reactions"), or a `study_after` word right after it ("revising stroke &
-    seizure recognition"); and the sentence has no `now_words` word. A person (`people`, "my"),
-    "suddenly", "when", "then" or "but" between the phrase and the sign makes it an event."""
-    before = file.word_lists.get("study_phrases")
-    after = file.word_lists.get("study_after")
-    if not before or not after:
+    and severe allergic reactions"), or a `study_after` word in the three after it ("revising
+    stroke & seizure recognition"); and the sentence has no `now_words` word. A person (`people`,
+    "my"), "suddenly", "when", "then" or "but" between the phrase and the sign makes it an event
+    ("I was revising and suddenly I can't see")."""
+    if "study_phrases" not in file.word_lists or "study_after" not in file.word_lists:
         return False
     sentence = doc[start].sent
     if _says_now(file, sentence):
         return False
-    following = {t.lower_ for t in doc[end : min(end + 3, sentence.end)] if not t.is_punct}
-    if following & {w.lower() for w in after}:
+    following = {t.lower_ for t in doc[end : min(end + 3, sentence.end)]}
+    if following & file.words(["@study_after"]):
         return True
-    # "I was revising and suddenly I can't see": someone, or a turn of events, between.
-    someone = file.words(["@people"]) | STUDY_BREAKS
     words = [t.lower_ for t in doc[sentence.start : start]]
-    for phrase in before:
-        tokens = phrase.lower().split()
-        first = max(0, len(words) - len(tokens) - STUDY_REACH)
-        for i in range(first, len(words) - len(tokens) + 1):
-            between = set(words[i + len(tokens) :])
-            if words[i : i + len(tokens)] == tokens and not between & (EXPERIENCING | someone):
-                return True
-    return False
+    breaks = EXPERIENCING | STUDY_BREAKS | file.words(["@people"])
+    return any(
+        len(words) - phrase_end <= STUDY_REACH and not set(words[phrase_end:]) & breaks
+        for _, phrase_end in _phrase_spans(file.word_lists["study_phrases"], words)
+    )
 
 
 def _plural(token: Any) -> bool:
@@ -1144,7 +1138,7 @@ def _ends_before(file: RuleFile, sentence: Any, start: int) -> bool:
     word and no turn ("but") between them."""
     words = [t.lower_ for t in sentence[: start - sentence.start]]
     stops = file.words(["@now_words"]) | TURNS
-    return any(not set(words[j:]) & stops for _, j in _story_endings_in(file, words))
+    return any(not set(words[j:]) & stops for _, j in _phrase_spans(file.story_endings, words))
 
 
 def _ends_after(file: RuleFile, sentence: Any, start: int) -> bool:
@@ -1155,7 +1149,7 @@ def _ends_after(file: RuleFile, sentence: Any, start: int) -> bool:
     at = start - sentence.start
     ending = {
         k
-        for i, j in _story_endings_in(file, words)
+        for i, j in _phrase_spans(file.story_endings, words)
         if i > at and not set(words[at:i]) & TURNS
         for k in range(i, j)
     }
@@ -1163,9 +1157,9 @@ def _ends_after(file: RuleFile, sentence: Any, start: int) -> bool:
     return bool(ending) and not any(w in now for i, w in enumerate(words) if i not in ending)
 
 
-def _story_endings_in(file: RuleFile, words: list[str]) -> Iterator[tuple[int, int]]:
-    """Where each of the file's `story_endings` phrases occurs in `words`: (start, end)."""
-    for phrase in file.story_endings:
+def _phrase_spans(phrases: list[str], words: list[str]) -> Iterator[tuple[int, int]]:
+    """Where each of `phrases` occurs in `words` (lower case): (start, end)."""
+    for phrase in phrases:
         parts = phrase.lower().split()
         for i in range(len(words) - len(parts) + 1):
             if words[i : i + len(parts)] == parts:
