@@ -80,6 +80,8 @@ class TokenNormaliser(GraphComponent):
     - `brand_marks`: drops "(R)", "(TM)" marks ("BOTOX(R)" counts as "botox");
     - `text_speak`: chat shorthand becomes the word it stands for ("wen" is "when", "u" is
       "you"; the reviewed list in text_speak.yml), in training and in use;
+    - `autocorrect`: a word a phone's autocorrect put for ours becomes the word meant ("Box"
+      is "botox", "migrant" is "migraine"; autocorrect.yml), in training and in use;
     - `spelling`: a token that is not an English word (symspellpy's bundled frequency
       dictionary) and is not a training word, or only a rare one next to a common one (a typo
       the training data repeats: "migranes"), becomes the closest training word, if one is
@@ -92,7 +94,13 @@ class TokenNormaliser(GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"brand_marks": True, "text_speak": True, "spelling": True, "question_focus": True}
+        return {
+            "brand_marks": True,
+            "text_speak": True,
+            "autocorrect": True,
+            "spelling": True,
+            "question_focus": True,
+        }
 
     def __init__(
         self,
@@ -172,6 +180,14 @@ class TokenNormaliser(GraphComponent):
             if self.config["text_speak"]:
                 for token in tokens:
                     word = text_speak().get(token.text.lower())
+                    if word is not None:
+                        token.text, token.lemma = word, self._lookup(word, model)
+            if self.config["autocorrect"]:
+                # As typed: SpacyNLP hands the tokenizer lower-case text.
+                text = str(message.get(TEXT) or "")
+                for token in tokens:
+                    typed = text[token.start : token.end]
+                    word = autocorrect().get(typed, autocorrect().get(typed.lower()))
                     if word is not None:
                         token.text, token.lemma = word, self._lookup(word, model)
             if correct and self._corrector is not None:
@@ -416,6 +432,16 @@ def text_speak() -> dict[str, str]:
 
     table = yaml.safe_load((Path(__file__).parent / "text_speak.yml").read_text(encoding="utf-8"))
     return {str(short).lower(): str(word) for short, word in table.items()}
+
+
+@lru_cache(maxsize=1)
+def autocorrect() -> dict[str, str]:
+    """Autocorrect's word -> the word meant (autocorrect.yml, beside this module). Keys keep
+    their case: one with a capital matches only that case, a lower-case one any case."""
+    import yaml
+
+    table = yaml.safe_load((Path(__file__).parent / "autocorrect.yml").read_text(encoding="utf-8"))
+    return {str(typed): str(meant) for typed, meant in table.items()}
 
 
 def normalised_text(message: Message) -> str:

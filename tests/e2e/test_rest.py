@@ -75,6 +75,9 @@ def test_a_question_in_plain_words_gets_the_sourced_answer_with_disclaimer(
         # Text-speak read as the words it stands for (bot/nlu/text_speak.yml).
         ("how ofen do u ned it an for how lng", "schedule_overview"),
         ("wen shud a hedache mean going to a and e", "urgent_help"),
+        # Autocorrect's words read as the words meant (bot/nlu/autocorrect.yml).
+        ("how often do I need Box injunctions", "schedule_overview"),
+        ("is Box safe if your pregnant", "pregnancy_breastfeeding"),
     ],
 )
 def test_the_question_asked_gets_its_own_entry(
