@@ -866,6 +866,19 @@ RECOVERED = frozenset({"recovered", "healed", "resolved"})
 TURNS = frozenset({"but", "though", "although", "however", "until", "till", "yet"})
 
 
+def _names_the_treatment(words: list[str], i: int) -> bool:
+    """Word i is about being given the treatment, not the sign again: "does that stop me getting
+    botox?", "started the jabs", "can I still have botox?"."""
+    rest = words[i + 1 : i + 4]
+    if words[i] == "still" and rest and rest[0] in RECEIVING | {"have", "having"}:
+        rest = rest[1:]
+    elif words[i] not in RECEIVING:
+        return False
+    if rest and rest[0] in HELD:
+        rest = rest[1:]
+    return bool(rest) and rest[0] in TREATMENTS
+
+
 def _happening_again(file: RuleFile, sentence: Any) -> bool:
     """A `happening_again` word not denied ("none since") nor after a recovery in the same
     clause, nor "since" after a `long_ago` word ("in the nine years since"), nor being given
@@ -909,10 +922,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         not_right_now = word == "right" and after != "now"
         # "keeps an EpiPen in her bag": holding something, not "keeps choking".
         holds = word in ("keep", "keeps") and after in HELD
-        # "does that stop me getting botox?": the treatment, not the sign again.
-        treated = word in RECEIVING and (
-            after in TREATMENTS or (after in HELD and then in TREATMENTS)
-        )
+        treated = _names_the_treatment(words, i)
         # "nothing since and off meds now": the state after it, not the sign.
         off_medicines = word == "now" and "off" in before and bool(set(before) & MEDICINES)
         # "lost the sight in one eye for a few minutes and it came back": what was lost returned.
