@@ -177,19 +177,11 @@ class TokenNormaliser(GraphComponent):
                 continue
             if self.config["brand_marks"]:
                 tokens = self._without_marks(tokens)
-            if self.config["text_speak"]:
-                for token in tokens:
-                    word = text_speak().get(token.text.lower())
-                    if word is not None:
-                        token.text, token.lemma = word, self._lookup(word, model)
-            if self.config["autocorrect"]:
-                # As typed: SpacyNLP hands the tokenizer lower-case text.
-                text = str(message.get(TEXT) or "")
-                for token in tokens:
-                    typed = text[token.start : token.end]
-                    word = autocorrect().get(typed, autocorrect().get(typed.lower()))
-                    if word is not None:
-                        token.text, token.lemma = word, self._lookup(word, model)
+            text = str(message.get(TEXT) or "")
+            for token in tokens:
+                word = self._word_meant(token, text)
+                if word is not None:
+                    token.text, token.lemma = word, self._lookup(word, model)
             if correct and self._corrector is not None:
                 for token in tokens:
                     fixed = self._corrector.correct(token.text.lower())
@@ -198,6 +190,17 @@ class TokenNormaliser(GraphComponent):
             if self.config["question_focus"]:
                 tokens = tokens + self._question_tokens(message, tokens)
             message.set(TOKENS_NAMES[TEXT], tokens)
+
+    def _word_meant(self, token: Token, text: str) -> str | None:
+        """The word a shorthand or an autocorrect slip stands for, if the token is one. The
+        autocorrect table is read against the token as typed: SpacyNLP hands the tokenizer
+        lower-case text, and only a capital "Box" is Botox."""
+        if self.config["text_speak"] and (word := text_speak().get(token.text.lower())):
+            return word
+        if self.config["autocorrect"]:
+            typed = text[token.start : token.end]
+            return autocorrect().get(typed, autocorrect().get(typed.lower()))
+        return None
 
     @staticmethod
     def _without_marks(tokens: list[Token]) -> list[Token]:
