@@ -115,6 +115,8 @@ from typing import Any, Literal, Optional
 import yaml
 from pydantic import BaseModel, Extra, root_validator, validator
 
+from bot.nlu.spelling import english_words
+
 DECISIONS = ("emergency", "crisis", "personal_advice", "out_of_scope")
 # The order the router asks the rule files in (bot/safety/router.py).
 FILE_ORDER = {decision: number for number, decision in enumerate(DECISIONS)}
@@ -353,6 +355,16 @@ def message_words(doc: Any) -> frozenset[str]:
     return frozenset({t.lemma_.lower() for t in doc} | {t.lower_ for t in doc})
 
 
+def _dropped_g(word: str) -> str | None:
+    """The "-ing" word a token typed without its g stands for ("seein" is "seeing"), when the
+    token is no English word and the "-ing" word is (symspellpy's bundled dictionary, the one
+    typo correction uses): "pain", "begin" and "cousin" stay as they are."""
+    if len(word) < 4 or not word.endswith("in") or not word.isalpha():
+        return None
+    english = english_words()
+    return word + "g" if word not in english and word + "g" in english else None
+
+
 class CompiledRules:
     """The rule book compiled once into spaCy matchers, for docs made by the project's pipeline
     from the lower-cased message (Rasa's SpacyNLP makes exactly that doc)."""
@@ -381,6 +393,7 @@ class CompiledRules:
                 key = f"{rule.id}\x1fpattern {number}"
                 self.keys[key] = (file, rule, f"pattern {number}")
                 self.patterns.add(key, [pattern])
+        self._lemmas = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
         # Phrases go through the same pipeline as messages, so their lemmas are the messages'.
         for attr, pairs in phrase_keys.items():
             docs = nlp.pipe(phrase for _, phrase in pairs)
@@ -391,7 +404,13 @@ class CompiledRules:
         return self.nlp(text.lower())
 
     def check(self, doc: Any, intent: str | None = None) -> list[Match]:
-        """Every phrase or pattern found in `doc`, in router order, fired or not."""
+        """Every phrase or pattern found in `doc`, in router order, fired or not. A word typed
+        without its final g ("seein double", "eyelids droopin") first gets the lemma of the word
+        meant, so phrases matched on lemmas find it."""
+        for token in doc:
+            meant = _dropped_g(token.lower_)
+            if meant is not None:
+                token.lemma_ = self._lemmas.get(meant, meant)
         words = message_words(doc)
         raw = [*self.matchers["lemma"](doc), *self.matchers["lower"](doc), *self.patterns(doc)]
         harmless: dict[str, list[tuple[int, int]]] = {}

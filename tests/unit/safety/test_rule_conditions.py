@@ -56,6 +56,10 @@ from tests.unit.safety.conftest import fired_ids
         # being given the treatment, and off medicines now, are not the sign again
         "had a fit in 2017 but nothing since and off my tablets now, will that stop me getting"
         " the jabs?",
+        # "can I still have botox": the treatment, not the sign again
+        "had one fit when I was 9 but nothing since, fine for years, can I still have botox",
+        # "I once": a story from the past
+        "I once came out in hives from a plaster. Would I react to Botox?",
         # what was lost came back
         "Years ago, in 2011, I lost my vision in one eye for ten minutes and it came back. Is"
         " Botox a problem?",
@@ -98,6 +102,8 @@ def test_history_suppositions_and_reading_do_not_alarm(
         "I was walking the dog this morning and my husband collapsed",
         "my dad had a stroke in 2015 and now his face is drooping again",
         "is it normal to see double 10 days after botox?",
+        # a word typed without its final g
+        "im seein double since the botox on friday",
         "two years ago he had a seizure and was fine after. He is fitting now.",
         "she keeps choking on her drinks since the botox last week",
         "my migraine came on in seconds at work, nothing like usual",
