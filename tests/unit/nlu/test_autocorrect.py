@@ -16,3 +16,18 @@ def test_a_lower_case_box_stays_a_box() -> None:
     """Only autocorrect's capital "Box" stands for Botox: "tick the box" and "the boxed
     warning" keep their own sense."""
     assert "box" not in autocorrect()
+
+
+def test_the_normaliser_reads_the_token_as_typed() -> None:
+    """SpacyNLP lower-cases the text the tokenizer sees, so the case comes from the message."""
+    from rasa.nlu.tokenizers.tokenizer import Token
+
+    from bot.nlu.faq import TokenNormaliser
+
+    normaliser = TokenNormaliser({}, None, None)  # type: ignore[arg-type]
+    text = "is Box safe in a box"
+    typed_box, lower_box = Token("box", 3, 6), Token("box", 17, 20)
+    assert normaliser._word_meant(typed_box, text) == "botox"
+    assert normaliser._word_meant(lower_box, text) is None
+    assert normaliser._word_meant(Token("migrant", 0, 7), "Migrant days") == "migraine"
+    assert normaliser._word_meant(Token("u", 0, 1), "u ok") == "you"
