@@ -90,6 +90,10 @@ def practical(book: RuleBook) -> str:
                 + ", ".join(file.word_lists.get("question_starts", []))
                 + ") and has none of the decision phrases. Entries: "
                 + ", ".join(file.practical_entries)
+                + "".join(
+                    f". {entry} only with one of: {', '.join(words)}"
+                    for entry, words in file.entry_words.items()
+                )
                 + ". Decision phrases: "
                 + ", ".join(file.decision_phrases)
                 + " (except inside these practical choices: "

@@ -39,14 +39,16 @@ conditions hold:
 Long ago: when a file has the word lists `long_ago` ("months", "years") and `happening_again`
 ("since", "still", "now"), a match in a sentence that places it in the past ("ago" or "last" with
 a `long_ago` word, a year such as 2019, or one of the file's `past_phrases`: "back in", "as a
-child") and says nothing of it happening again does not fire. A `happening_again` word up to
-three words after "none", "not", "never", "nothing", "no", "fine", "better" or "recovered", or
+child"; "when I was" before a moment, "in the bathroom" or "asleep", is no time of life) and
+says nothing of it happening again does not fire. A `happening_again` word up to three words
+after "none", "not", "never", "nothing", "no", "fine", "better" or "recovered", or
 right before "clear" or "normal", does not count ("none since", "never needed it since", "fully
 better now", "came back clear"), nor does "now" before "know" or "realise" ("what I now know
 was a bleed"), "back" up to three words before "normal" or "usual" ("back to my normal") or
 "back" as a place ("the back of my skull", "my lower back"), nor does one after "recovered",
 "healed" or "resolved" in the same clause ("recovered completely, I'm on aspirin now"; "but
-now" starts a new one); a `recent_units` word ("days", "hours") before "ago" or after "last" /
+now" starts a new one), nor "now" up to three words before "well", "fine" or "recovered" ("now
+he is fully well"); a `recent_units` word ("days", "hours") before "ago" or after "last" /
 "past" / "this" does ("two years ago, and again 2 days ago" fires). A later
 question about a symptom of the same category that says nothing of now (no `now_words` or
 `happening_again` word, no time, not "this" or "another") is about that story and does not fire
@@ -240,6 +242,9 @@ class RuleFile(BaseModel, extra=Extra.forbid):
     # (bot/safety/router.py, step 6).
     practical_entries: list[str] = []
     practical_min_confidence: float = 1.0
+    # A practical entry listed here answers only when a sentence that asks has one of its words:
+    # work_exercise_after's answer is about work and exercise, not a glass of wine or a sunbed.
+    entry_words: dict[str, list[str]] = {}
     decision_phrases: list[str] = []
     # A practical choice, not a medical decision ("... or should I get a lift?", "should I
     # wait?"): taken out of the message before `decision_phrases` are looked for.
@@ -481,7 +486,8 @@ class CompiledRules:
         `practical_entries` (`faq/<id>`), and the message asks for no decision
         (`decision_phrases`: "should I", "do you think"; a `practical_choices` phrase such as
         "or should I get a lift" is no decision), or the entry is one of its
-        `decision_entries`, whose answer is the general reply to such a request; or any entry,
+        `decision_entries`, whose answer is the general reply to such a request (a practical
+        entry with `entry_words` only when a sentence that asks has one of them); or any entry,
         chosen with `general_question_min_confidence`, when the message asks only in general
         (_asks_in_general: the context may be personal, the question is not). A description
         alone ("my neck is tight and my head aches every evening") keeps the refusal and its
@@ -497,6 +503,14 @@ class CompiledRules:
                 plain = plain.replace(f" {choice} ", " ")
             return any(f" {phrase} " in plain for phrase in file.decision_phrases)
 
+        def names_the_entry(file: RuleFile) -> bool:
+            """No `entry_words` for the entry, or one of them in a sentence that asks."""
+            words = file.entry_words.get(entry)
+            if words is None:
+                return True
+            asking = [_words_text(s) for s in doc.sents if _asks(file, s) or _asks_inside(file, s)]
+            return any(f" {word} " in question for question in asking for word in words)
+
         return any(
             f.decision == "personal_advice"
             and any(_asks(f, s) or _asks_inside(f, s) for s in doc.sents)
@@ -505,7 +519,11 @@ class CompiledRules:
                 or (
                     not asks_a_decision(f)
                     and (
-                        (entry in f.practical_entries and confidence >= f.practical_min_confidence)
+                        (
+                            entry in f.practical_entries
+                            and confidence >= f.practical_min_confidence
+                            and names_the_entry(f)
+                        )
                         or (
                             confidence >= f.general_question_min_confidence
                             and _asks_in_general(f, doc)
@@ -883,6 +901,7 @@ HINDSIGHT = frozenset(
 # mini stroke in 2016 and recovered completely, I'm on aspirin now"), until a turn ("but now ...").
 RECOVERED = frozenset({"recovered", "healed", "resolved"})
 TURNS = frozenset({"but", "though", "although", "however", "until", "till", "yet"})
+NEGATED = frozenset({"not", "n't", "never", "no"})
 
 
 def _names_the_treatment(words: list[str], i: int) -> bool:
@@ -942,6 +961,13 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         # "keeps an EpiPen in her bag": holding something, not "keeps choking".
         holds = word in ("keep", "keeps") and after in HELD
         treated = _names_the_treatment(words, i)
+        # "now he is fully well", "now totally fine": the state after it ("now he is not well" is
+        # again).
+        well_now = (
+            word == "now"
+            and bool(set(words[i + 1 : i + 4]) & (ALL_CLEAR | {"well"}))
+            and not set(words[i + 1 : i + 4]) & NEGATED
+        )
         # "nothing since and off meds now": the state after it, not the sign.
         off_medicines = word == "now" and "off" in before and bool(set(before) & MEDICINES)
         # "lost the sight in one eye for a few minutes and it came back": what was lost returned.
@@ -965,6 +991,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             and not holds
             and not treated
             and not off_medicines
+            and not well_now
             and not regained
             and not recovered
         ):
@@ -1061,8 +1088,35 @@ def _placed_in_the_past(file: RuleFile, sentence: Any) -> bool:
     return (
         bool(tokens & {"ago", "last"} and tokens & file.words(["@long_ago"]))
         or any(t.like_num and t.text.isdigit() and 1900 <= int(t.text) <= 2099 for t in sentence)
-        or _has_phrase(sentence, file.past_phrases)
+        or _has_phrase(_without_moments(sentence), file.past_phrases)
     )
+
+
+# "when I was in the bathroom", "while she was asleep": where someone was a moment ago, not an
+# age or a time of life ("when I was 12", "when she was pregnant", "when I was in school").
+MOMENT_AFTER_WAS = frozenset(
+    {"upstairs", "downstairs", "outside", "asleep", "busy", "cooking", "showering", "washing",
+     "making", "getting", "just"}
+)  # fmt: skip
+ROOMS = frozenset(
+    {"bathroom", "kitchen", "shower", "toilet", "loo", "garden", "bath", "bedroom", "lounge",
+     "shop", "shops", "car", "garage", "hall", "phone"}
+)  # fmt: skip
+
+
+def _without_moments(sentence: Any) -> list[Any]:
+    """The sentence's tokens without "was" / "were" before a moment ("was asleep", "was in the
+    bathroom", "was on the phone"), so that "when I was in bathroom" is no past phrase."""
+    tokens = list(sentence)
+
+    def a_moment(i: int) -> bool:
+        after = [t.lower_ for t in tokens[i + 1 : i + 4]]
+        return bool(after) and (
+            after[0] in MOMENT_AFTER_WAS
+            or (after[0] in ("in", "at", "on") and bool(set(after[1:]) & ROOMS))
+        )
+
+    return [t for i, t in enumerate(tokens) if not (t.lower_ in ("was", "were") and a_moment(i))]
 
 
 # "That was 2017.": a sentence starting so dates the one before it (_dated_by_the_next). A story

@@ -252,6 +252,24 @@ def test_the_net_stays_silent_when_the_message_says_nothing_is_happening(
             ("faq/how_long_one_treatment_lasts", 0.9),
             "faq",
         ),
+        # work or exercise that day: the entry answers only a message that names them
+        # (personal_advice.yml, `entry_words`)
+        (
+            "Can I go to the gym the same day as my Botox or should I wait?",
+            ("faq/work_exercise_after", 0.98),
+            "faq",
+        ),
+        (
+            "can i have a glass of wine tonight after my botox this morning?",
+            ("faq/work_exercise_after", 0.82),
+            "personal_advice",
+        ),
+        # ... in the question itself, not in the context
+        (
+            "Dead on my feet after a night shift. Can I have my Botox on no sleep?",
+            ("faq/work_exercise_after", 0.9),
+            "personal_advice",
+        ),
         # ... but whether they may have it is their own case
         (
             "I've got lupus, am I allowed botox for my migraines?",
@@ -408,6 +426,8 @@ def test_every_practical_and_decision_entry_is_an_faq_entry(compiled_rules: Comp
     practical = {e for f in compiled_rules.book.files for e in f.practical_entries}
     decision = {e for f in compiled_rules.book.files for e in f.decision_entries}
     assert practical and decision and practical | decision <= entries
+    worded = {e for f in compiled_rules.book.files for e in f.entry_words}
+    assert worded and worded <= practical
 
 
 class FakeCrisisNet(FakeNet):
