@@ -968,6 +968,14 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             and bool(set(words[i + 1 : i + 4]) & (ALL_CLEAR | {"well"}))
             and not set(words[i + 1 : i + 4]) & NEGATED
         )
+        # "that's when my headaches started": when it began, not again.
+        dated_start = word == "started" and "when" in words[max(i - 4, 0) : i]
+        # "got my driving licence back years ago": long ago, not again.
+        back_long_ago = (
+            word == "back"
+            and "ago" in words[i + 1 : i + 4]
+            and not set(words[i + 1 : i + 4]) & recent
+        )
         # "nothing since and off meds now": the state after it, not the sign.
         off_medicines = word == "now" and "off" in before and bool(set(before) & MEDICINES)
         # "lost the sight in one eye for a few minutes and it came back": what was lost returned.
@@ -992,6 +1000,8 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             and not treated
             and not off_medicines
             and not well_now
+            and not dated_start
+            and not back_long_ago
             and not regained
             and not recovered
         ):

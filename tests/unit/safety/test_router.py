@@ -228,6 +228,11 @@ def test_the_net_stays_silent_when_the_message_says_nothing_is_happening(
             ("faq/serious_warning_signs", 0.95),
             "faq",
         ),
+        (
+            "Before my first Botox, which serious symptoms should I watch out for in the weeks after?",
+            ("faq/serious_warning_signs", 0.8),
+            "faq",
+        ),
         # "what should it include" asks about the diary, not for a decision
         (
             "should I keep a headache diary, and what should it include?",
