@@ -37,32 +37,31 @@ conditions hold:
   file has those two lists.
 
 Long ago: when a file has the word lists `long_ago` ("months", "years") and `happening_again`
-("since", "still", "now"), a match in a sentence that places it in the past ("ago" or "last" with
-a `long_ago` word, a year such as 2019, or one of the file's `past_phrases`: "back in", "as a
-child"; "when I was" before a moment, "in the bathroom" or "asleep", is no time of life) and
-says nothing of it happening again does not fire. A `happening_again` word up to three words
-after "none", "not", "never", "nothing", "no", "fine", "better" or "recovered", or
-right before "clear" or "normal", does not count ("none since", "never needed it since", "fully
-better now", "came back clear"), nor does "now" before "know" or "realise" ("what I now know
-was a bleed"), "back" up to three words before "normal" or "usual" ("back to my normal") or
-"back" as a place ("the back of my skull", "my lower back"), nor does one after "recovered",
-"healed" or "resolved" in the same clause ("recovered completely, I'm on aspirin now"; "but
-now" starts a new one), nor "now" up to three words before "well", "fine" or "recovered" ("now
-he is fully well"); a `recent_units` word ("days", "hours") before "ago" or after "last" /
-"past" / "this" does ("two years ago, and again 2 days ago" fires). A later
-question about a symptom of the same category that says nothing of now (no `now_words` or
-`happening_again` word, no time, not "this" or "another") is about that story and does not fire
-either: "My grandad had a stroke back in 1998 ... Does having a grandparent who had a stroke stop
-me having Botox?" "Now" right after a number is an age ("I'm 31 now"), not again. The crisis
-file counts only years and childhood as long ago: an attempt "last month" still gets the crisis
-reply. A file with the word list `present_words` also follows the story: a later sentence
-that, like every sentence between it and the one placed long ago, has no `present_words` or
-`now_words` word and no time goes on with that story and does not fire ("Two years ago I had a
-bleed on the brain. It started with the most violent headache, I collapsed on the bathroom
-floor." ; "... My son collapsed in the hall and he is not responding" still fires). A story
-told in the present tense ("So it's Christmas 2021, my dad ... goes down, jerking on the
-floor.") does not fire once a later sentence tells its end (the file's `story_endings`:
-"turned out", "fine since"), when nothing in its own sentence says now (_finished_story).
+("since", "still", "now"), a match in a sentence that places it in the past ("ago" or "last" with a
+`long_ago` word, a year such as 2019, or one of the file's `past_phrases`: "back in", "as a child";
+"when I was" before a moment, "in the bathroom" or "asleep", is no time of life) and says nothing of
+it happening again does not fire. A `happening_again` word up to three words after "none", "not",
+"never", "nothing", "no", "fine", "better" or "recovered", or right before "clear" or "normal", does
+not count ("none since", "never needed it since", "fully better now", "came back clear"), nor does
+"now" before "know" or "realise" ("what I now know was a bleed"), "back" up to three words before
+"normal" or "usual" ("back to my normal") or "back" as a place or a time ("the back of my skull",
+"my lower back", "back home", "back then"), nor does one after "recovered", "healed" or "resolved"
+in the same clause ("recovered completely, I'm on aspirin now"; "but now" starts a new one), nor
+"now" up to three words before "well", "fine" or "recovered" ("now he is fully well"); a
+`recent_units` word ("days", "hours") before "ago" or after "last" / "past" / "this" does ("two
+years ago, and again 2 days ago" fires). A later question about a symptom of the same category that
+says nothing of now (no `now_words` or `happening_again` word, no time, not "this" or "another") is
+about that story and does not fire either: "My grandad had a stroke back in 1998 ... Does having a
+grandparent who had a stroke stop me having Botox?" "Now" right after a number is an age ("I'm 31
+now"), not again. The crisis file counts only years and childhood as long ago: an attempt "last
+month" still gets the crisis reply. A file with the word list `present_words` also follows the
+story: a later sentence that, like every sentence between it and the one placed long ago, has no
+`present_words` or `now_words` word and no time goes on with that story and does not fire ("Two
+years ago I had a bleed on the brain. It started with the most violent headache, I collapsed on the
+bathroom floor." ; "... My son collapsed in the hall and he is not responding" still fires). A story
+told in the present tense ("So it's Christmas 2021, my dad ... goes down, jerking on the floor.")
+does not fire once a later sentence tells its end (the file's `story_endings`: "turned out", "fine
+since"), when nothing in its own sentence says now (_finished_story).
 
 Usual for them: in a rule with `when_usual: exempt`, a match in a sentence with one of the
 file's `usual_phrases` ("always", "my usual", "every attack"), no "but" and no time does not
@@ -954,8 +953,10 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         hindsight = word == "now" and after in HINDSIGHT
         # "my headaches are back to my normal pattern": settled, not back.
         settled = word == "back" and bool(set(words[i + 1 : i + 4]) & (ALL_CLEAR | {"usual"}))
-        # "the back of my skull": a place, not again.
-        a_place = word == "back" and (after == "of" or (i > 0 and words[i - 1] in PLACE_BEFORE))
+        # "the back of my skull", "back home": a place, not again; "back then": a time.
+        a_place = word == "back" and (
+            after in ("of", "home", "then") or (i > 0 and words[i - 1] in PLACE_BEFORE)
+        )
         # "my face swelled right up": only "right now" is now.
         not_right_now = word == "right" and after != "now"
         # "keeps an EpiPen in her bag": holding something, not "keeps choking".
