@@ -229,7 +229,7 @@ def test_the_net_stays_silent_when_the_message_says_nothing_is_happening(
             "faq",
         ),
         (
-            "Before my first Botox, which serious symptoms should I watch out for in the weeks after?",
+            "Before my first Botox: which serious symptoms should I watch out for afterwards?",
             ("faq/serious_warning_signs", 0.8),
             "faq",
         ),
