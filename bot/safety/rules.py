@@ -952,7 +952,8 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         started_before = word == "started" and "before" in before
         hindsight = word == "now" and after in HINDSIGHT
         # "my headaches are back to my normal pattern": settled, not back.
-        settled = word == "back" and bool(set(words[i + 1 : i + 4]) & (ALL_CLEAR | {"usual"}))
+        next_three = set(words[i + 1 : i + 4])
+        settled = word == "back" and bool(next_three & (ALL_CLEAR | {"usual"}))
         # "the back of my skull", "back home": a place, not again; "back then": a time.
         a_place = word == "back" and (
             after in ("of", "home", "then") or (i > 0 and words[i - 1] in PLACE_BEFORE)
@@ -965,18 +966,12 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         # "now he is fully well", "now totally fine": the state after it ("now he is not well" is
         # again).
         well_now = (
-            word == "now"
-            and bool(set(words[i + 1 : i + 4]) & (ALL_CLEAR | {"well"}))
-            and not set(words[i + 1 : i + 4]) & NEGATED
+            word == "now" and bool(next_three & (ALL_CLEAR | {"well"})) and not next_three & NEGATED
         )
         # "that's when my headaches started": when it began, not again.
         dated_start = word == "started" and "when" in words[max(i - 4, 0) : i]
         # "got my driving licence back years ago": long ago, not again.
-        back_long_ago = (
-            word == "back"
-            and "ago" in words[i + 1 : i + 4]
-            and not set(words[i + 1 : i + 4]) & recent
-        )
+        back_long_ago = word == "back" and "ago" in next_three and not next_three & recent
         # "nothing since and off meds now": the state after it, not the sign.
         off_medicines = word == "now" and "off" in before and bool(set(before) & MEDICINES)
         # "lost the sight in one eye for a few minutes and it came back": what was lost returned.
@@ -1104,10 +1099,11 @@ def _placed_in_the_past(file: RuleFile, sentence: Any) -> bool:
 
 
 # "when I was in the bathroom", "while she was asleep": where someone was a moment ago, not an
-# age or a time of life ("when I was 12", "when she was pregnant", "when I was in school").
+# age or a time of life ("when I was 12", "when she was pregnant", "when I was in school"). "Just"
+# and "getting" after it say now anyway (`happening_again`).
 MOMENT_AFTER_WAS = frozenset(
-    {"upstairs", "downstairs", "outside", "asleep", "busy", "cooking", "showering", "washing",
-     "making", "getting", "just"}
+    {"upstairs", "downstairs", "outside", "asleep", "busy", "cooking", "making", "showering",
+     "washing"}
 )  # fmt: skip
 ROOMS = frozenset(
     {"bathroom", "kitchen", "shower", "toilet", "loo", "garden", "bath", "bedroom", "lounge",
