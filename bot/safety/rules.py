@@ -858,11 +858,13 @@ def _negated(file: RuleFile, doc: Any, start: int) -> bool:
     return False
 
 
-# Before a `happening_again` word, these say it did not happen again ("none since", "fine since");
+# Before a `happening_again` word, these say it did not happen again ("none since", "fine since",
+# Irish "been grand since", "right as rain since");
 # after it, these say a test was fine ("came back clear").
 NOT_AGAIN = frozenset(
     {"none", "not", "never", "nothing", "no", "n't", "fine", "sorted", "well", "normal", "great",
-     "good", "place", "better", "recovered", "healed", "ok", "okay", "stable"}
+     "good", "place", "better", "recovered", "healed", "ok", "okay", "stable", "grand", "alright",
+     "rain"}
 )  # fmt: skip
 ALL_CLEAR = frozenset(
     {"clear", "normal", "fine", "negative", "ok", "okay", "healed", "better", "gone", "recovered",
