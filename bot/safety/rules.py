@@ -776,8 +776,9 @@ VERB_PHRASE_WORDS = frozenset(
 def _work_talk(file: RuleFile, doc: Any, end: int) -> bool:
     """Signs listed as the work of the writer's job ("I'm a paramedic, so I spend my shifts
     dealing with collapses, cardiac arrests, head injuries and the odd overdose"): one of the
-    file's `work_phrases` in the sentence, the sign a plural ("injuries", not "injury") or one
-    said to come now and then (`NOW_AND_THEN`: "the odd overdose") that nobody is said to be
+    file's `work_phrases` in the sentence, the sign a plural ("injuries", not "injury"), one
+    said to come now and then (`NOW_AND_THEN`: "the odd overdose") or of people in general
+    (`PEOPLE_IN_GENERAL`: "people fighting for breath") that nobody is said to be
     having (no `EXPERIENCING` word just before it), and no `now_words` word or recent time."""
     phrases = file.word_lists.get("work_phrases")
     if not phrases:
@@ -786,7 +787,7 @@ def _work_talk(file: RuleFile, doc: Any, end: int) -> bool:
     sentence = last.sent
     before = {t.lower_ for t in doc[max(sentence.start, end - 4) : end - 1]}
     return (
-        (_plural(last) or bool(before & NOW_AND_THEN))
+        (_plural(last) or bool(before & (NOW_AND_THEN | PEOPLE_IN_GENERAL)))
         and not before & EXPERIENCING
         and _has_phrase(sentence, phrases)
         and not _says_now(file, sentence)
@@ -827,6 +828,8 @@ def _plural(token: Any) -> bool:
 
 
 NOW_AND_THEN = frozenset({"odd", "occasional"})
+# "people fighting for breath", "patients collapsing": the sign of people in general, at work.
+PEOPLE_IN_GENERAL = frozenset({"people", "patients", "casualties"})
 EXPERIENCING = frozenset(
     {"having", "had", "have", "has", "getting", "got", "gets", "get", "keep", "keeps", "kept",
      "suffering", "started", "starting", "more", "another", "two", "three", "several"}
@@ -1469,7 +1472,9 @@ def _someone_else_in(file: RuleFile, sentence: Any, start: int) -> bool:
     """A `someone_now` word ("my", "dad", "suddenly") between the first reading word and the
     match: "we were watching a film when my dad collapsed" is about now; "my neurologist
     mentioned trouble swallowing", "I read about loss of bladder control, it scared me" and "she
-    tells stories about worst headache of my life call-outs" are not."""
+    tells stories about worst headache of my life call-outs" are not. With the reading word only
+    after the match, any `someone_now` word before it: "my mum collapsed while watching a film"
+    is about now; "loss of bladder control is listed in the leaflet" is not."""
     if "someone_now" not in file.word_lists:
         return False
     words = [t.lower_ for t in sentence[: start - sentence.start] if not t.is_punct]
@@ -1479,7 +1484,7 @@ def _someone_else_in(file: RuleFile, sentence: Any, start: int) -> bool:
     def reads_at(i: int) -> bool:
         return words[i] in reading or any(words[i : i + len(p)] == p for p in phrases)
 
-    first = next((i for i in range(len(words)) if reads_at(i)), len(words))
+    first = next((i for i in range(len(words)) if reads_at(i)), -1)
     return bool(set(words[first + 1 :]) & file.words(["@someone_now"]))
 
 
