@@ -736,8 +736,9 @@ def _denied_having(doc: Any, start: int) -> bool:
 
 
 def _said_of_a_thing(file: RuleFile, doc: Any, start: int) -> bool:
-    """A sign said of a machine or an animal, not a person ("the printer at work had a seizure",
-    "the dog choked on a sock"): one of the file's `things` or `animals` as the subject of the
+    """A sign said of a machine, an animal or a character in a story, not a person ("the printer
+    at work had a seizure", "the dog choked on a sock", "the hero collapsed"): one of the file's
+    `things`, `animals` or `characters` as the subject of the
     sign's verb ("had a", "has", "went"), at most four words before that verb, with no person,
     conjunction or punctuation between, and not after a preposition ("dad was at the computer
     and had a seizure" and "dropping his phone with his left hand" still count). An animal may
@@ -745,7 +746,9 @@ def _said_of_a_thing(file: RuleFile, doc: Any, start: int) -> bool:
     the fridge")."""
     if "things" not in file.word_lists or "people" not in file.word_lists:
         return False
-    animals = file.words(["@animals"]) if "animals" in file.word_lists else frozenset()
+    animals = frozenset().union(
+        *(file.words([f"@{name}"]) for name in ("animals", "characters") if name in file.word_lists)
+    )
     subjects, people = file.words(["@things"]) | animals, file.words(["@people"])
     first = doc[start].sent.start
     verb_start = start - 1
@@ -1404,6 +1407,10 @@ JUST_NOT_NOW = frozenset(
     {"a", "an", "the", "really", "mention", "nerves", "wondering", "curious", "checking",
      "asking", "general", "rumour", "rumor", "myth", "hype"}
 )  # fmt: skip
+# "does botox help", "will the injections help": "help" after these is what a treatment does.
+HELPS = frozenset(
+    {"botox", "it", "injection", "injections", "jab", "jabs", "shot", "shots", "treatment", "they"}
+)
 # "since I live with her", "since she works nights": "since" giving a reason, not a time.
 SINCE_BECAUSE = (
     frozenset({"i", "we", "you", "she", "he", "they", "it"}),
@@ -1421,14 +1428,18 @@ def _gives_a_reason(after_since: list[str]) -> bool:
 def _now_words_of(sentence: Any) -> set[str]:
     """The sentence's words, lower case, less "since" giving a reason (SINCE_BECAUSE: "since I
     live with her"), "still" right after a modal or a pronoun ("would it still be from the
-    botox?" asks about the cause, not about now) and "just" right before one of JUST_NOT_NOW
-    (unless after "this" or "it": "is this just a faint?" is about now)."""
+    botox?" asks about the cause, not about now), "help" right after one of HELPS ("does botox
+    help") and "just" right before one of JUST_NOT_NOW (unless after "this" or "it": "is this
+    just a faint?" is about now)."""
     words = [t.lower_ for t in sentence if not t.is_punct]
     out = set()
     for i, word in enumerate(words):
         if word == "still" and i > 0 and words[i - 1] in STILL_AFTER:
             continue
         if word == "since" and _gives_a_reason(words[i + 1 : i + 3]):
+            continue
+        # "does botox help ...?": what the treatment does, not a call for help.
+        if word == "help" and i > 0 and words[i - 1] in HELPS:
             continue
         if (
             word == "just"
