@@ -907,6 +907,7 @@ HINDSIGHT = frozenset(
 # Said of the past event, these make a later `happening_again` word the state after it ("I had a
 # mini stroke in 2016 and recovered completely, I'm on aspirin now"), until a turn ("but now ...").
 RECOVERED = frozenset({"recovered", "healed", "resolved"})
+MIGRAINE_WORDS = frozenset({"migraine", "migraines", "headache", "headaches"})
 TURNS = frozenset({"but", "though", "although", "however", "until", "till", "yet"})
 NEGATED = frozenset({"not", "n't", "never", "no"})
 
@@ -986,11 +987,17 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         regained = (
             word == "back" and i > 0 and words[i - 1] in CAME and bool(set(words[: i - 1]) & LOST)
         )
-        # "no problems in the nine years since": how long ago it was, not again.
-        a_span = word == "since" and i > 0 and words[i - 1] in long_ago
+        # "no problems in the nine years since", "off my tablets since 2013": how long ago it was,
+        # not again.
+        a_span = word == "since" and (
+            (i > 0 and words[i - 1] in long_ago) or (len(after) == 4 and after.isdigit())
+        )
+        # "my migraines got much worse after that trip": the migraines, not the sign again.
+        migraines_worse = word == "worse" and bool(set(before) & MIGRAINE_WORDS)
         if (
             word in again
             and not a_span
+            and not migraines_worse
             and not set(before) & NOT_AGAIN
             and after not in ALL_CLEAR
             and i not in in_past_phrase
