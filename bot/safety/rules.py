@@ -880,6 +880,8 @@ ALL_CLEAR = frozenset(
 
 # After "keep", these make it holding something ("keeps an EpiPen in her bag").
 HELD = frozenset({"a", "an", "the", "my", "his", "her", "their", "your", "our", "some"})
+# "I still carry an adrenaline pen": after "still", holding something, not the sign again.
+CARRIES = frozenset({"carry", "carries", "keep", "keeps", "have", "has"})
 
 # Before the treatment, these make it being given it ("getting botox", "started the jabs").
 RECEIVING = frozenset({"getting", "get", "gets", "started", "starting"})
@@ -969,8 +971,11 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         )
         # "my face swelled right up": only "right now" is now.
         not_right_now = word == "right" and after != "now"
-        # "keeps an EpiPen in her bag": holding something, not "keeps choking".
-        holds = word in ("keep", "keeps") and after in HELD
+        # "keeps an EpiPen in her bag", "still carry an adrenaline pen": holding something, not
+        # "keeps choking".
+        holds = (word in ("keep", "keeps") and after in HELD) or (
+            word == "still" and after in CARRIES and then in HELD
+        )
         treated = _names_the_treatment(words, i)
         # "now he is fully well", "now totally fine": the state after it ("now he is not well" is
         # again).
@@ -1436,7 +1441,8 @@ def _now_words_of(sentence: Any) -> set[str]:
     """The sentence's words, lower case, less "since" giving a reason (SINCE_BECAUSE: "since I
     live with her"), "still" right after a modal or a pronoun ("would it still be from the
     botox?" asks about the cause, not about now), "help" right after one of HELPS ("does botox
-    help") and "just" right before one of JUST_NOT_NOW (unless after "this" or "it": "is this
+    help"), "started" right after "that" or "which" ("headaches that started after a head
+    injury") and "just" right before one of JUST_NOT_NOW (unless after "this" or "it": "is this
     just a faint?" is about now)."""
     words = [t.lower_ for t in sentence if not t.is_punct]
     out = set()
@@ -1447,6 +1453,9 @@ def _now_words_of(sentence: Any) -> set[str]:
             continue
         # "does botox help ...?": what the treatment does, not a call for help.
         if word == "help" and i > 0 and words[i - 1] in HELPS:
+            continue
+        # "headaches that started after a head injury": a kind of headache, not a start now.
+        if word == "started" and i > 0 and words[i - 1] in ("that", "which"):
             continue
         if (
             word == "just"
