@@ -81,7 +81,8 @@ after my injections, who would I call, 111?" does not fire; "if he can't breathe
 match in a sentence with a `reading_words` word ("leaflet", "mentioned") or one of the file's
 `reading_phrases` ("read about") and no `now_words` word does not fire either, unless a
 `someone_now` word comes between the reading word and the match ("we were watching a film when
-my dad collapsed").
+my dad collapsed") or, with the reading word only after the match, before the match ("my mum
+collapsed while watching a film").
 
 Written up: in a message with one of the file's `writing_phrases` ("a leaflet for", "a short
 story", "school project"), a match in any sentence with no `now_words` word, no "suddenly" and no
