@@ -431,7 +431,7 @@ class CompiledRules:
             if any(s <= end - 1 < e for s, e in harmless.get(rule.id, [])):
                 fired, why = False, "blocked: a harmless use (except_phrases)"
             elif _said_of_a_thing(file, doc, start):
-                fired, why = False, "blocked: said of a thing or an animal (things, animals)"
+                fired, why = False, "blocked: said of a thing, an animal or a story's character"
             elif _work_talk(file, doc, end):
                 fired, why = False, "blocked: the work of their job, nothing of now (work_phrases)"
             elif _studied(file, doc, start, end):
@@ -739,24 +739,22 @@ def _denied_having(doc: Any, start: int) -> bool:
 def _said_of_a_thing(file: RuleFile, doc: Any, start: int) -> bool:
     """A sign said of a machine, an animal or a character in a story, not a person ("the printer
     at work had a seizure", "the dog choked on a sock", "the hero collapsed"): one of the file's
-    `things`, `animals` or `characters` as the subject of the
-    sign's verb ("had a", "has", "went"), at most four words before that verb, with no person,
-    conjunction or punctuation between, and not after a preposition ("dad was at the computer
-    and had a seizure" and "dropping his phone with his left hand" still count). An animal may
-    come right before the sign ("the dog choked"); a thing there names another ("car keys in
-    the fridge")."""
+    `things`, `animals` or `characters` as the subject of the sign's verb ("had a", "has",
+    "went"), at most four words before that verb, with no person, conjunction or punctuation
+    between, and not after a preposition ("dad was at the computer and had a seizure" and
+    "dropping his phone with his left hand" still count). An animal or a character may come
+    right before the sign ("the dog choked", "the hero collapsed"); a thing there names another
+    ("car keys in the fridge")."""
     if "things" not in file.word_lists or "people" not in file.word_lists:
         return False
-    animals = frozenset().union(
-        *(file.words([f"@{name}"]) for name in ("animals", "characters") if name in file.word_lists)
-    )
-    subjects, people = file.words(["@things"]) | animals, file.words(["@people"])
+    beings = file.words([f"@{n}" for n in ("animals", "characters") if n in file.word_lists])
+    subjects, people = file.words(["@things"]) | beings, file.words(["@people"])
     first = doc[start].sent.start
     verb_start = start - 1
     while verb_start >= first and doc[verb_start].lower_ in VERB_PHRASE_WORDS:
         verb_start -= 1
     if verb_start == start - 1:
-        return verb_start >= first and doc[verb_start].lower_ in animals
+        return verb_start >= first and doc[verb_start].lower_ in beings
     for i in range(verb_start, max(verb_start - 4, first - 1), -1):
         token = doc[i]
         if token.is_punct or token.lower_ in people or token.lower_ in THING_BREAKS:
@@ -995,9 +993,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         )
         # "no problems in the nine years since", "off my tablets since 2013": how long ago it was,
         # not again.
-        a_span = word == "since" and (
-            (i > 0 and words[i - 1] in long_ago) or (len(after) == 4 and after.isdigit())
-        )
+        a_span = word == "since" and ((i > 0 and words[i - 1] in long_ago) or _a_year(after))
         # "my migraines got much worse after that trip": the migraines, not the sign again.
         migraines_worse = word == "worse" and bool(set(before) & MIGRAINE_WORDS)
         if (
@@ -1110,11 +1106,16 @@ def _long_ago(file: RuleFile, sentence: Any) -> bool:
     return past and not _happening_again(file, sentence)
 
 
+def _a_year(word: str) -> bool:
+    """A year such as 2019 ("back in 2016", "since 2013")."""
+    return word.isdecimal() and 1900 <= int(word) <= 2099
+
+
 def _placed_in_the_past(file: RuleFile, sentence: Any) -> bool:
     tokens = {t.lower_ for t in sentence}
     return (
         bool(tokens & {"ago", "last"} and tokens & file.words(["@long_ago"]))
-        or any(t.like_num and t.text.isdigit() and 1900 <= int(t.text) <= 2099 for t in sentence)
+        or any(_a_year(t.text) for t in sentence)
         or _has_phrase(_without_moments(sentence), file.past_phrases)
     )
 
