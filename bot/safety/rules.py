@@ -129,6 +129,22 @@ ID = re.compile(r"^[a-z][a-z0-9_]*$")
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+class _OneKeyOnceLoader(SAFE_LOADER):  # type: ignore[misc, valid-type]
+    """Refuses a key given twice in one mapping. PyYAML keeps the last one silently, so a rule
+    whose `- id:` line was lost while editing took the next rule's fields as its own."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{key!r} is given twice in one mapping", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 class Source(BaseModel, extra=Extra.forbid):
     name: str
     url: str
@@ -333,7 +349,7 @@ def load_rules(directory: Path) -> RuleBook:
     for name in RULE_FILES:
         path = directory / name
         try:
-            document = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
+            document = yaml.load(path.read_text(encoding="utf-8"), Loader=_OneKeyOnceLoader)
             files.append(RuleFile.parse_obj(document))
         except (OSError, yaml.YAMLError, ValueError) as error:
             raise RuleBookError(f"{path}: {error}") from error

@@ -156,6 +156,16 @@ def test_a_broken_rule_file_is_refused(tmp_path: Path, change: dict) -> None:
         load_rules(tmp_path)
 
 
+def test_a_key_given_twice_is_refused(tmp_path: Path) -> None:
+    """A lost `- id:` line while editing merges two rules into one mapping."""
+    _write_rule_files(tmp_path, GOOD_RULE)
+    path = tmp_path / "red_flags.yml"
+    twice = "  description: d\n  description: e\n"
+    path.write_text(path.read_text().replace("  description: d\n", twice))
+    with pytest.raises(RuleBookError, match="given twice"):
+        load_rules(tmp_path)
+
+
 def test_a_good_rule_file_loads(tmp_path: Path) -> None:
     _write_rule_files(tmp_path, GOOD_RULE)
     assert [r.id for _, r in load_rules(tmp_path).rules] == ["x"]
