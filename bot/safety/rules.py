@@ -1010,8 +1010,9 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         # "no problems in the nine years since", "off my tablets since 2013": how long ago it was,
         # not again.
         a_span = word == "since" and ((i > 0 and words[i - 1] in long_ago) or _a_year(after))
-        # "my migraines got much worse after that trip": the migraines, not the sign again.
-        migraines_worse = word == "worse" and bool(set(before) & MIGRAINE_WORDS)
+        # "my migraines got much worse after that trip", "mine got worse after a car accident in
+        # 2016" (after "I have chronic migraine"): the migraines, not the sign again.
+        migraines_worse = word == "worse" and bool(set(before) & (MIGRAINE_WORDS | {"mine"}))
         if (
             word in again
             and not a_span
