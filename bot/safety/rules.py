@@ -984,6 +984,10 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         a_place = word == "back" and (
             after in ("of", "home", "then") or (i > 0 and words[i - 1] in PLACE_BEFORE)
         )
+        # "I had a seizure, just the one": how many, not now.
+        just_once = word == "just" and (
+            after in ("once", "one") or (after == "the" and then == "one")
+        )
         # "my face swelled right up": only "right now" is now.
         not_right_now = word == "right" and after != "now"
         # "keeps an EpiPen in her bag", "still carry an adrenaline pen": holding something, not
@@ -1016,6 +1020,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         if (
             word in again
             and not a_span
+            and not just_once
             and not migraines_worse
             and not set(before) & NOT_AGAIN
             and after not in ALL_CLEAR
