@@ -897,6 +897,7 @@ ALL_CLEAR = frozenset(
 HELD = frozenset({"a", "an", "the", "my", "his", "her", "their", "your", "our", "some"})
 # "I still carry an adrenaline pen": after "still", holding something, not the sign again.
 CARRIES = frozenset({"carry", "carries", "keep", "keeps", "have", "has"})
+CARRIED = frozenset({"carry", "carries", "carried", "carrying"})
 
 # Before the treatment, these make it being given it ("getting botox", "started the jabs").
 RECEIVING = frozenset({"getting", "get", "gets", "started", "starting"})
@@ -995,6 +996,8 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         holds = (word in ("keep", "keeps") and after in HELD) or (
             word == "still" and after in CARRIES and then in HELD
         )
+        # "I carry a pen since": ever since, holding it, not the sign again.
+        carried_since = word == "since" and bool(set(words[max(i - 4, 0) : i]) & CARRIED)
         treated = _names_the_treatment(words, i)
         # "now he is fully well", "now totally fine": the state after it ("now he is not well" is
         # again).
@@ -1021,6 +1024,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             word in again
             and not a_span
             and not just_once
+            and not carried_since
             and not migraines_worse
             and not set(before) & NOT_AGAIN
             and after not in ALL_CLEAR
