@@ -177,10 +177,11 @@ class SafetyCheck:
         entry_choice: tuple[str, float] | None = None,
     ) -> tuple[Decision, list[Match]]:
         """`doc`: the project pipeline's parse of text.lower() (Rasa's SpacyNLP makes it);
-        parsed here only when not given. `answer_key`: what would answer the message, e.g.
+        parsed here when not given or when the rules read the text otherwise (dictated
+        punctuation, CompiledRules.normalised). `answer_key`: what would answer the message, e.g.
         `faq/<entry>`, which off-topic rules compare with the entries that cover their subject.
         `entry_choice`: the entry selector's best entry and its confidence, whatever the intent."""
-        if doc is None or doc.text != text.lower():
+        if doc is None or doc.text != self.rules.normalised(text):
             doc = self.rules.parse(text)
         matches = self.rules.check(doc, answer_key or classifier_intent)
         entry = None

@@ -372,6 +372,20 @@ class Match:
         return {"rule": self.rule_id, "category": self.category, "phrase": self.phrase}
 
 
+DICTATED_MARKS = {
+    "full stop": ".",
+    "question mark": "?",
+    "exclamation mark": "!",
+    "exclamation point": "!",
+    "new paragraph": ".",
+}
+DICTATED_PUNCTUATION = re.compile(r"\s*\b(" + "|".join(DICTATED_MARKS) + r")\b")
+
+
+def _punctuation_mark(spoken: re.Match[str]) -> str:
+    return DICTATED_MARKS[spoken.group(1)]
+
+
 def message_words(doc: Any) -> frozenset[str]:
     return frozenset({t.lemma_.lower() for t in doc} | {t.lower_ for t in doc})
 
@@ -421,8 +435,14 @@ class CompiledRules:
             for (key, _), doc in zip(pairs, docs, strict=False):
                 self.matchers[attr].add(key, [doc])
 
+    @staticmethod
+    def normalised(text: str) -> str:
+        """Lower case, with punctuation spoken to a dictation app written as punctuation ("...
+        since then full stop my migraines started..."): the checks read sentence by sentence."""
+        return DICTATED_PUNCTUATION.sub(_punctuation_mark, text.lower())
+
     def parse(self, text: str) -> Any:
-        return self.nlp(text.lower())
+        return self.nlp(self.normalised(text))
 
     def check(self, doc: Any, intent: str | None = None) -> list[Match]:
         """Every phrase or pattern found in `doc`, in router order, fired or not. A word typed
@@ -898,6 +918,7 @@ HELD = frozenset({"a", "an", "the", "my", "his", "her", "their", "your", "our", 
 # "I still carry an adrenaline pen": after "still", holding something, not the sign again.
 CARRIES = frozenset({"carry", "carries", "keep", "keeps", "have", "has"})
 CARRIED = frozenset({"carry", "carries", "carried", "carrying"})
+TROUBLE = frozenset({"problems", "problem", "issues", "issue", "trouble", "bother"})
 
 # Before the treatment, these make it being given it ("getting botox", "started the jabs").
 RECEIVING = frozenset({"getting", "get", "gets", "started", "starting"})
@@ -998,6 +1019,9 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         )
         # "I carry a pen since": ever since, holding it, not the sign again.
         carried_since = word == "since" and bool(set(words[max(i - 4, 0) : i]) & CARRIED)
+        # "I have not had any problems from it since then": none since, however far back.
+        window = set(words[max(i - 8, 0) : i])
+        no_trouble_since = word == "since" and bool(window & NEGATED) and bool(window & TROUBLE)
         treated = _names_the_treatment(words, i)
         # "now he is fully well", "now totally fine": the state after it ("now he is not well" is
         # again).
@@ -1025,6 +1049,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             and not a_span
             and not just_once
             and not carried_since
+            and not no_trouble_since
             and not migraines_worse
             and not set(before) & NOT_AGAIN
             and after not in ALL_CLEAR
@@ -1524,10 +1549,11 @@ def _mentions_reading(file: RuleFile, span: Any) -> bool:
 
 
 def _someone_else_in(file: RuleFile, sentence: Any, start: int) -> bool:
-    """A `someone_now` word ("my", "dad", "suddenly") between the first reading word and the
-    match: "we were watching a film when my dad collapsed" is about now; "my neurologist
-    mentioned trouble swallowing", "I read about loss of bladder control, it scared me" and "she
-    tells stories about worst headache of my life call-outs" are not. With the reading word only
+    """A `someone_now` word ("my", "dad", "suddenly") between the last reading word before the
+    match and the match: "we were watching a film when my dad collapsed" is about now; "my
+    neurologist mentioned trouble swallowing", "I read about loss of bladder control, it scared
+    me", "she tells stories about worst headache of my life call-outs" and "watching a drama on
+    my tablet, and in this episode a man collapses" are not. With the reading word only
     after the match, any `someone_now` word before it: "my mum collapsed while watching a film"
     is about now; "loss of bladder control is listed in the leaflet" is not."""
     if "someone_now" not in file.word_lists:
@@ -1539,8 +1565,8 @@ def _someone_else_in(file: RuleFile, sentence: Any, start: int) -> bool:
     def reads_at(i: int) -> bool:
         return words[i] in reading or any(words[i : i + len(p)] == p for p in phrases)
 
-    first = next((i for i in range(len(words)) if reads_at(i)), -1)
-    return bool(set(words[first + 1 :]) & file.words(["@someone_now"]))
+    last = next((i for i in reversed(range(len(words))) if reads_at(i)), -1)
+    return bool(set(words[last + 1 :]) & file.words(["@someone_now"]))
 
 
 SINCE_WORDS = frozenset({"after", "ago", "since", "later", "before", "into", "post"})

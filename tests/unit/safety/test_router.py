@@ -184,6 +184,19 @@ def test_rasas_doc_is_used_when_it_is_the_lower_cased_text(
     assert decision.decision == "emergency"
 
 
+def test_dictated_punctuation_is_read_as_marks_even_with_rasas_doc(
+    check: SafetyCheck, spacy_pipeline: Any
+) -> None:
+    """Rasa's doc keeps "full stop" as words: one long sentence, where "now" in the next one
+    would make a head injury twenty years ago sound like today."""
+    text = (
+        "twenty years ago i had a head injury in a car crash and made a full recovery full stop "
+        "my migraines started later and now i have them most days question mark"
+    )
+    decision, _ = check.decide(text, "side_effects", spacy_pipeline(text.lower()))
+    assert decision.decision == "classifier"
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
