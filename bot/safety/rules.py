@@ -1084,14 +1084,16 @@ ONLY_BEFORE = frozenset({"before", "until", "till", "til", "previously", "yet"})
 
 def _says_not_happening(file: RuleFile, doc: Any) -> bool:
     """One of the file's `not_happening_phrases` ("not happening", "nobody here is unwell"),
-    not followed by "before" or "until"."""
+    not followed by "before" or "until", nor right after "but" ("patting her back but nothing's
+    happening": the help is not working)."""
     text = _words_text(doc)
     for phrase in file.not_happening_phrases:
         needle = f" {phrase.lower()} "
         at = text.find(needle)
         while at != -1:
             after = text[at + len(needle) :].split(" ", 1)[0]
-            if after not in ONLY_BEFORE:
+            before = text[:at].rsplit(" ", 1)[-1]
+            if after not in ONLY_BEFORE and before not in TURNS:
                 return True
             at = text.find(needle, at + 1)
     return False

@@ -204,6 +204,8 @@ def test_dictated_punctuation_is_read_as_marks_even_with_rasas_doc(
          "happening, just being organised.", "classifier"),
         ("She seems really off today and nothing like that has happened before.",
          "urgent_unconfirmed"),
+        ("He's gone red in the face, I'm patting his back but nothing's happening.",
+         "urgent_unconfirmed"),
     ],
 )  # fmt: skip
 def test_the_net_stays_silent_when_the_message_says_nothing_is_happening(
