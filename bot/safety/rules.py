@@ -80,9 +80,9 @@ starting with one of its `hypothetical_openers` ("say I got double vision") in a
 after my injections, who would I call, 111?" does not fire; "if he can't breathe" still does. A
 match in a sentence with a `reading_words` word ("leaflet", "mentioned") or one of the file's
 `reading_phrases` ("read about") and no `now_words` word does not fire either, unless a
-`someone_now` word comes between the reading word and the match ("we were watching a film when
-my dad collapsed") or, with the reading word only after the match, before the match ("my mum
-collapsed while watching a film").
+`someone_now` word comes between the last reading word before the match and the match ("we were
+watching a film when my dad collapsed") or, with the reading word only after the match, before
+the match ("my mum collapsed while watching a film").
 
 Written up: in a message with one of the file's `writing_phrases` ("a leaflet for", "a short
 story", "school project"), a match in any sentence with no `now_words` word, no "suddenly" and no
@@ -917,7 +917,9 @@ ALL_CLEAR = frozenset(
 HELD = frozenset({"a", "an", "the", "my", "his", "her", "their", "your", "our", "some"})
 # "I still carry an adrenaline pen": after "still", holding something, not the sign again.
 CARRIES = frozenset({"carry", "carries", "keep", "keeps", "have", "has"})
+# "I carry a pen since": "since" a few words after one of these is holding something ever since.
 CARRIED = frozenset({"carry", "carries", "carried", "carrying"})
+# "not had any problems from it since": a negation and one of these before "since" is none since.
 TROUBLE = frozenset({"problems", "problem", "issues", "issue", "trouble", "bother"})
 
 # Before the treatment, these make it being given it ("getting botox", "started the jabs").
@@ -946,7 +948,9 @@ HINDSIGHT = frozenset(
 # Said of the past event, these make a later `happening_again` word the state after it ("I had a
 # mini stroke in 2016 and recovered completely, I'm on aspirin now"), until a turn ("but now ...").
 RECOVERED = frozenset({"recovered", "healed", "resolved"})
-MIGRAINE_WORDS = frozenset({"migraine", "migraines", "headache", "headaches"})
+# Before "worse", these make it the migraines getting worse ("mine": "I have chronic migraine.
+# Mine got worse after ...").
+MIGRAINE_WORDS = frozenset({"migraine", "migraines", "headache", "headaches", "mine"})
 TURNS = frozenset({"but", "though", "although", "however", "until", "till", "yet"})
 NEGATED = frozenset({"not", "n't", "never", "no"})
 
@@ -1018,10 +1022,9 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             word == "still" and after in CARRIES and then in HELD
         )
         # "I carry a pen since": ever since, holding it, not the sign again.
-        carried_since = word == "since" and bool(set(words[max(i - 4, 0) : i]) & CARRIED)
+        carried_since = word == "since" and not CARRIED.isdisjoint(words[max(i - 4, 0) : i])
         # "I have not had any problems from it since then": none since, however far back.
-        window = set(words[max(i - 8, 0) : i])
-        no_trouble_since = word == "since" and bool(window & NEGATED) and bool(window & TROUBLE)
+        no_trouble_since = word == "since" and _denies_trouble(words[max(i - 8, 0) : i])
         treated = _names_the_treatment(words, i)
         # "now he is fully well", "now totally fine": the state after it ("now he is not well" is
         # again).
@@ -1043,7 +1046,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         a_span = word == "since" and ((i > 0 and words[i - 1] in long_ago) or _a_year(after))
         # "my migraines got much worse after that trip", "mine got worse after a car accident in
         # 2016" (after "I have chronic migraine"): the migraines, not the sign again.
-        migraines_worse = word == "worse" and bool(set(before) & (MIGRAINE_WORDS | {"mine"}))
+        migraines_worse = word == "worse" and not MIGRAINE_WORDS.isdisjoint(before)
         if (
             word in again
             and not a_span
@@ -1077,6 +1080,10 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
     return False
 
 
+def _denies_trouble(words: list[str]) -> bool:
+    return not NEGATED.isdisjoint(words) and not TROUBLE.isdisjoint(words)
+
+
 # After a `not_happening_phrases` phrase, these make it about the past only: "nothing like that
 # has happened before" (or "yet") says nothing about now.
 ONLY_BEFORE = frozenset({"before", "until", "till", "til", "previously", "yet"})
@@ -1084,8 +1091,8 @@ ONLY_BEFORE = frozenset({"before", "until", "till", "til", "previously", "yet"})
 
 def _says_not_happening(file: RuleFile, doc: Any) -> bool:
     """One of the file's `not_happening_phrases` ("not happening", "nobody here is unwell"),
-    not followed by "before" or "until", nor right after "but" ("patting her back but nothing's
-    happening": the help is not working)."""
+    not followed by "before" or "until", nor right after a turn such as "but" ("patting her back
+    but nothing's happening": the help is not working)."""
     text = _words_text(doc)
     for phrase in file.not_happening_phrases:
         needle = f" {phrase.lower()} "
