@@ -1,10 +1,15 @@
 """Builds the project's own spaCy pipeline: no downloads, just a blank English model, the
-lookup lemmatizer from spacy-lookups-data and a sentencizer."""
+lookup lemmatizer from spacy-lookups-data and a sentencizer that also ends a sentence at an
+ellipsis ("a long time ago... i had a bad reaction... it's all fine now": three sentences, so
+the safety checks read the reaction as part of the old story)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+
+# Written ellipses, as the tokenizer splits them off: people who type "..." use it as a full stop.
+ELLIPSES = ("..", "...", "....", ".....", "......", "…")
 
 # The lookup table has no part of speech, so it lemmatises some common words as nouns ("does" ->
 # "doe") or oddly ("worse" -> "wrong", "worst" -> "bad", which would make "worst headache" look like
@@ -29,7 +34,12 @@ def build_pipeline() -> Any:
     import spacy
 
     nlp = spacy.blank("en")
-    nlp.add_pipe("sentencizer")
+    from spacy.pipeline.sentencizer import Sentencizer
+
+    nlp.add_pipe(
+        "sentencizer",
+        config={"punct_chars": sorted(set(Sentencizer.default_punct_chars) | set(ELLIPSES))},
+    )
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     nlp.initialize()  # loads the lookup table
     lemmatizer: Any = nlp.get_pipe("lemmatizer")

@@ -1241,7 +1241,8 @@ def _continues_the_story(file: RuleFile, doc: Any, sentence: Any) -> bool:
     """The sentences before this one, back to one placed long ago, and this one, say nothing in
     the present (`present_words`: "is", "can't", "keeps"; `now_words`) and give no time: "Two years
     ago I had a bleed on the brain. It started with the most violent headache, I collapsed on
-    the bathroom floor." A file without `present_words` does not follow stories."""
+    the bathroom floor." A short sentence that only says how long ago ("... must be fifteen
+    years...") is part of the placing. A file without `present_words` does not follow stories."""
     if "present_words" not in file.word_lists:
         return False
     present = file.words(["@present_words", "@now_words"])
@@ -1251,9 +1252,26 @@ def _continues_the_story(file: RuleFile, doc: Any, sentence: Any) -> bool:
         if earlier.start != sentence.start and _long_ago(file, earlier):
             return True
         said_now = {t.lower_ for t in earlier if not _says_recovered(doc, t.i)}
+        if earlier.start != sentence.start and _only_how_long_ago(file, earlier):
+            continue
         if said_now & present or _a_time_ago(file, earlier):
             return False
     return False
+
+
+# "maybe twelve years...": at most this many words, a number and a `long_ago` unit.
+HOW_LONG_AGO_WORDS = 6
+
+
+def _only_how_long_ago(file: RuleFile, sentence: Any) -> bool:
+    """A short sentence that gives only how long ago, in years or months ("maybe twelve years...",
+    "must be fifteen years..."), after a story placed long ago."""
+    words = [t for t in sentence if not t.is_punct]
+    return (
+        len(words) <= HOW_LONG_AGO_WORDS
+        and _a_time_ago(file, sentence, units=file.words(["@long_ago"]))
+        and not _a_time_ago(file, sentence, units=file.words(["@recent_units"]))
+    )
 
 
 # A sentence before a sign that sets the scene on its own ("So, Christmas 2021.") is short.

@@ -68,6 +68,12 @@ from tests.unit.safety.conftest import fired_ids
         " manager need to know about my botox",
         # an animal
         "my cat had a seizure last night, vet says she's fine. Can I still go for my botox?",
+        # told with ellipses, each a sentence end: a short sentence that only says how long ago
+        # is part of the placing
+        "a long time ago... maybe fifteen years... i came out in hives and my lips swelled after"
+        " an antibiotic... all fine now and i'm starting botox soon... do i tell them?",
+        "it was a long time ago... must be twenty years... my throat swelled up after a wasp"
+        " sting and they kept me in... fine now... does that matter for botox?",
         # what a course or study covers
         "the instructor spent ages on recognizing a stroke, seizures and choking. Is Botox safe?",
         "Paramedic student, revising stroke & seizure recognition. How long does Botox take?",
