@@ -64,6 +64,23 @@ def stacked(rows: list[scipy.sparse.csr_matrix]) -> scipy.sparse.csr_matrix:
 
 
 BRAND_MARKS = re.compile("[\u00ae\u2122\u00a9\u2120]")
+# A letter's greeting and sign-off ("Dear Madam, ... Yours faithfully, Mrs M. Dimmock"): the frame
+# of the question, not its words. The greeting names whom it greets (a title, or a capital: "Dear
+# Dr Shah,"; not "dear god my head,"); the sign-off starts a sentence and runs to the end.
+LETTER_OPENING = re.compile(
+    r"^\s*(?:dear|to whom it may concern)\b(?:\s+(?:(?:sir|sirs|madam|team|doctor|dr|all|everyone|"
+    r"nurse|nurses|colleagues|friends|clinic|mr|mrs|ms|miss|mx|prof|professor)\b|(?-i:[A-Z]))"
+    r"[^,:;!?\n]{0,30})?\s*[,:;!\n]",
+    re.IGNORECASE,
+)
+LETTER_CLOSING = re.compile(
+    r"(?:^|(?<=[.!?\n]))\s*(?:yours(?:\s+(?:faithfully|sincerely|truly|respectfully))?|"
+    r"(?:kind|best|warm|warmest|many)\s+(?:regards|wishes|thanks)|regards|with thanks|"
+    r"thanks in advance|sincerely|respectfully)\b[^?]{0,60}$",
+    re.IGNORECASE,
+)
+# A message that is little more than its frame ("Dear team, thanks!") keeps every token.
+LETTER_MIN_TOKENS = 3
 QUESTION_START = frozenset(
     "what whats how hows why when where which who whom whose is are am was were do does did "
     "can could will would should shall may might has have had any anyone".split()
@@ -86,6 +103,8 @@ class TokenNormaliser(GraphComponent):
       dictionary) and is not a training word, or only a rare one next to a common one (a typo
       the training data repeats: "migranes"), becomes the closest training word, if one is
       within edit distance 1 (2 for words of 8+ letters) (bot/nlu/spelling.py);
+    - `letter_frame`: a letter's greeting and sign-off ("Dear Madam," ... "Yours faithfully,
+      Mrs M. Dimmock") are not counted, so the formal frame does not outweigh the question;
     - `question_focus`: in a message of several sentences, the tokens of its question
       sentence(s) are counted once more, so a question after personal context weighs more than
       the context.
@@ -96,6 +115,7 @@ class TokenNormaliser(GraphComponent):
     def get_default_config() -> dict[str, Any]:
         return {
             "brand_marks": True,
+            "letter_frame": True,
             "text_speak": True,
             "autocorrect": True,
             "spelling": True,
@@ -178,6 +198,8 @@ class TokenNormaliser(GraphComponent):
             if self.config["brand_marks"]:
                 tokens = self._without_marks(tokens)
             text = str(message.get(TEXT) or "")
+            if self.config["letter_frame"]:
+                tokens = self._without_letter_frame(tokens, text)
             for token in tokens:
                 word = self._word_meant(token, text)
                 if word is not None:
@@ -213,6 +235,16 @@ class TokenNormaliser(GraphComponent):
                 token.text, token.lemma = text, BRAND_MARKS.sub("", token.lemma)
             kept.append(token)
         return kept
+
+    @staticmethod
+    def _without_letter_frame(tokens: list[Token], text: str) -> list[Token]:
+        """The tokens without the letter's greeting and sign-off, when a question is left."""
+        opening = LETTER_OPENING.match(text)
+        closing = LETTER_CLOSING.search(text)
+        start = opening.end() if opening else 0
+        end = closing.start() if closing else len(text)
+        kept = [t for t in tokens if start <= t.start < end]
+        return kept if len(kept) >= LETTER_MIN_TOKENS else tokens
 
     @staticmethod
     def _question_tokens(message: Message, tokens: list[Token]) -> list[Token]:

@@ -1,15 +1,17 @@
 """Builds the project's own spaCy pipeline: no downloads, just a blank English model, the
 lookup lemmatizer from spacy-lookups-data and a sentencizer that also ends a sentence at an
-ellipsis ("a long time ago... i had a bad reaction... it's all fine now": three sentences, so
-the safety checks read the reaction as part of the old story)."""
+ellipsis or a slash between spaces ("a long time ago... i had a bad reaction... it's all fine now":
+three sentences, so the safety checks read the reaction as part of the old story)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-# Written ellipses, as the tokenizer splits them off: people who type "..." use it as a full stop.
-ELLIPSES = ("..", "...", "....", ".....", "......", "…")
+# Written ellipses, as the tokenizer splits them off, and a slash between spaces ("3 yrs ago i had
+# a reaction / been fine since"): people who type them use them as full stops. A slash inside a
+# word ("and/or", "24/7") stays part of it.
+SENTENCE_ENDS = ("..", "...", "....", ".....", "......", "\u2026", "/")
 
 # The lookup table has no part of speech, so it lemmatises some common words as nouns ("does" ->
 # "doe") or oddly ("worse" -> "wrong", "worst" -> "bad", which would make "worst headache" look like
@@ -38,7 +40,7 @@ def build_pipeline() -> Any:
 
     nlp.add_pipe(
         "sentencizer",
-        config={"punct_chars": sorted(set(Sentencizer.default_punct_chars) | set(ELLIPSES))},
+        config={"punct_chars": sorted(set(Sentencizer.default_punct_chars) | set(SENTENCE_ENDS))},
     )
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     nlp.initialize()  # loads the lookup table

@@ -915,6 +915,8 @@ ALL_CLEAR = frozenset(
 
 # After "keep", these make it holding something ("keeps an EpiPen in her bag").
 HELD = frozenset({"a", "an", "the", "my", "his", "her", "their", "your", "our", "some"})
+# After "keep", these and "from" make it standing in the way ("keep me from getting botox").
+OBJECTS = frozenset({"me", "him", "her", "them", "us", "you"})
 # "I still carry an adrenaline pen": after "still", holding something, not the sign again.
 CARRIES = frozenset({"carry", "carries", "keep", "keeps", "have", "has"})
 # "I carry a pen since": "since" a few words after one of these is holding something ever since.
@@ -1021,6 +1023,8 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         holds = (word in ("keep", "keeps") and after in HELD) or (
             word == "still" and after in CARRIES and then in HELD
         )
+        # "would that old head injury keep me from getting botox": stand in the way, not again.
+        prevents = word in ("keep", "keeps") and after in OBJECTS and then == "from"
         # "I carry a pen since": ever since, holding it, not the sign again.
         carried_since = word == "since" and not CARRIED.isdisjoint(words[max(i - 4, 0) : i])
         # "I have not had any problems from it since then": none since, however far back.
@@ -1064,6 +1068,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             and not a_place
             and not not_right_now
             and not holds
+            and not prevents
             and not treated
             and not off_medicines
             and not well_now
