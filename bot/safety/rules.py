@@ -200,7 +200,7 @@ class Rule(BaseModel, extra=Extra.forbid):
             raise ValueError("empty string")
         return value
 
-    @validator("phrases")
+    @validator("phrases", "except_phrases")
     def _phrases_unique(cls, value: list[str]) -> list[str]:  # noqa: N805
         lowered = [p.lower().strip() for p in value]
         duplicates = sorted({p for p in lowered if lowered.count(p) > 1})
@@ -1027,8 +1027,11 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         prevents = word in ("keep", "keeps") and after in OBJECTS and then == "from"
         # "I carry a pen since": ever since, holding it, not the sign again.
         carried_since = word == "since" and not CARRIED.isdisjoint(words[max(i - 4, 0) : i])
-        # "I have not had any problems from it since then": none since, however far back.
-        no_trouble_since = word == "since" and _denies_trouble(words[max(i - 8, 0) : i])
+        # "I have not had any problems from it since then", "on blood thinners ever since with no
+        # more bother": none since, however far back.
+        no_trouble_since = word == "since" and (
+            _denies_trouble(words[max(i - 8, 0) : i]) or _denies_trouble(words[i + 1 : i + 5])
+        )
         treated = _names_the_treatment(words, i)
         # "now he is fully well", "now totally fine": the state after it ("now he is not well" is
         # again).

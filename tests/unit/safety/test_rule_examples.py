@@ -145,6 +145,7 @@ GOOD_RULE = {
         {"source": {"name": "n"}},  # no address
         {"only_with": ["@nowhere"]},  # a word list the file does not have
         {"phrases": ["a b", "A b"]},  # a phrase twice
+        {"except_phrases": ["a b c", "a b c"]},  # an exception twice
         {"except_phrases": ["so confused", "is"]},  # a comma split "so confused, is"
         {"general_questions": "exempt"},  # needs the question word lists
         {"typo_field": 1},  # unknown field
