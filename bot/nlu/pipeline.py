@@ -34,10 +34,9 @@ LEMMA_FIXES: dict[str, str] = {
 def build_pipeline() -> Any:
     """The in-memory pipeline; imports spaCy lazily so importing this module stays cheap."""
     import spacy
-
-    nlp = spacy.blank("en")
     from spacy.pipeline.sentencizer import Sentencizer
 
+    nlp = spacy.blank("en")
     nlp.add_pipe(
         "sentencizer",
         config={"punct_chars": sorted(set(Sentencizer.default_punct_chars) | set(SENTENCE_ENDS))},

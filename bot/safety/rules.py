@@ -1259,9 +1259,9 @@ def _continues_the_story(file: RuleFile, doc: Any, sentence: Any) -> bool:
     for earlier in reversed(sentences[: at + 1]):
         if earlier.start != sentence.start and _long_ago(file, earlier):
             return True
-        said_now = {t.lower_ for t in earlier if not _says_recovered(doc, t.i)}
         if earlier.start != sentence.start and _only_how_long_ago(file, earlier):
             continue
+        said_now = {t.lower_ for t in earlier if not _says_recovered(doc, t.i)}
         if said_now & present or _a_time_ago(file, earlier):
             return False
     return False
