@@ -1,9 +1,14 @@
 """Two Sanic workers sharing the load of a client that keeps its connections open: connections
 end up spread evenly (bot.channels.common.spreading_connections), whichever worker accepted them
-first."""
+first.
+
+A closed connection is opened again and lands on either worker, so one sample can catch a worker a few
+connections up for a moment (CI once saw 5 against 11, then 7 / 9, 8 / 7, 8 / 8). The test reads the
+typical sample of the second half: unbalanced, one worker kept 12 to 16 of the 16 all along."""
 
 from __future__ import annotations
 
+import statistics
 import threading
 import time
 from collections.abc import Iterator
@@ -55,4 +60,5 @@ def test_kept_alive_connections_end_up_spread_over_the_workers(servers: BotServe
         sampler.join()
     assert not run.errors
     assert seen
-    assert all(max(counts) - min(counts) <= 4 for counts in seen), seen
+    assert statistics.median(sum(counts) for counts in seen) >= USERS - 2, seen  # kept alive
+    assert statistics.median(max(counts) - min(counts) for counts in seen) <= 4, seen
