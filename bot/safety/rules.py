@@ -380,6 +380,12 @@ DICTATED_MARKS = {
     "new paragraph": ".",
 }
 DICTATED_PUNCTUATION = re.compile(r"\s*\b(" + "|".join(DICTATED_MARKS) + r")\b")
+# An emoji ends what a chat message says before it ("back in 2016 ... a night in hospital 🏥 but
+# that was 8 years ago 🙅‍♀️ my neurologist brought up botox"): each emoji character reads as a full
+# stop, and the joiners and variation selectors that build one emoji as spaces, so the text keeps
+# its length (router._as_typed maps offsets back to what was typed).
+EMOJI = re.compile("[\u2600-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff]")
+EMOJI_GLUE = re.compile("[\u200d\ufe0e\ufe0f]")
 
 
 def _punctuation_mark(spoken: re.Match[str]) -> str:
@@ -438,8 +444,10 @@ class CompiledRules:
     @staticmethod
     def normalised(text: str) -> str:
         """Lower case, with punctuation spoken to a dictation app written as punctuation ("...
-        since then full stop my migraines started..."): the checks read sentence by sentence."""
-        return DICTATED_PUNCTUATION.sub(_punctuation_mark, text.lower())
+        since then full stop my migraines started...") and emoji read as full stops: the checks
+        read sentence by sentence."""
+        text = EMOJI_GLUE.sub(" ", EMOJI.sub(".", text.lower()))
+        return DICTATED_PUNCTUATION.sub(_punctuation_mark, text)
 
     def parse(self, text: str) -> Any:
         return self.nlp(self.normalised(text))
@@ -995,11 +1003,13 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         # Three words back: "never needed it since", "fully better now".
         before = words[max(i - 3, 0) : i]
         after = words[i + 1] if i + 1 < len(words) else ""
-        # "I'm 31 now", "he's 75 now", "now 35 and off all meds", "15 years ago now": an age or
-        # a time, not again ("now 2 hours later" is now); "what I now know was": hindsight.
+        # "I'm 31 now", "he's 75 now", "now 35 and off all meds", "15 years ago now", "long time
+        # now" (Caribbean English for long ago): an age or a time, not again ("now 2 hours later"
+        # is now); "what I now know was": hindsight.
         then = words[i + 2] if i + 2 < len(words) else ""
         after_an_age_or_time = word == "now" and (
             (i > 0 and (words[i - 1].isdigit() or words[i - 1] == "ago"))
+            or words[max(i - 2, 0) : i] == ["long", "time"]
             or (after.isdigit() and then not in recent | CLOCK_WORDS)
         )
         # "lost some sight before they started steroids": the treatment, not the sign.

@@ -200,6 +200,24 @@ def test_dictated_punctuation_is_read_as_marks_even_with_rasas_doc(
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        ("in 2016 i had an allergic reaction to prawns, throat closed up, the lot \U0001f3e5 i just "
+         "avoid shellfish now \U0001f645\u200d\u2640\ufe0f would botox be ok for me?", "personal_advice"),
+        ("my throat is closing up \U0001f631 help", "emergency"),
+    ],
+)  # fmt: skip
+def test_an_emoji_ends_a_sentence_even_with_rasas_doc(
+    check: SafetyCheck, spacy_pipeline: Any, text: str, expected: str
+) -> None:
+    """Chat messages end sentences with emoji: "now" after one is not the reaction of 2016 again,
+    and a sign before one is still read. The text keeps its length (offsets map back)."""
+    assert len(CompiledRules.normalised(text)) == len(text)
+    decision, _ = check.decide(text, None, spacy_pipeline(text.lower()))
+    assert decision.decision == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         ("If she ever slurred her words, how would we tell a stroke from a side effect? Not "
          "happening, just being organised.", "classifier"),
         ("She seems really off today and nothing like that has happened before.",
