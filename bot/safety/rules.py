@@ -770,14 +770,19 @@ def _not_had(doc: Any, i: int) -> bool:
 
 
 def _denied_having(doc: Any, start: int) -> bool:
-    """Denied: "not" (or "n't") and "had" or "got" right before the match, perhaps with "a",
-    "an" or "any" between ("I've not had a seizure in 8 years"); "she hasn't woken up" is not.
+    """Denied: "not" (or "n't") and "had", "got" or "have" right before the match, perhaps with
+    "a", "an" or "any" between ("I've not had a seizure in 8 years", "I don't have any problem
+    swallowing"); "she hasn't woken up" is not.
     The caller lets a now word outweigh it ("hasn't had a fit before and now she's shaking").
     Not "never": "she's never had a seizure" often tells of a first fit."""
     i = start - 1
     if i >= 0 and doc[i].lower_ in ("a", "an", "any"):
         i -= 1
-    return i >= 1 and doc[i].lower_ in ("had", "got") and doc[i - 1].lower_ in ("n't", "not")
+    return (
+        i >= 1
+        and doc[i].lower_ in ("had", "got", "have", "has")
+        and doc[i - 1].lower_ in ("n't", "not")
+    )
 
 
 def _said_of_a_thing(file: RuleFile, doc: Any, start: int) -> bool:
@@ -947,6 +952,10 @@ LOST = frozenset({"lost", "lose", "losing"})
 
 # Before "back", these make it the back of the body ("my lower back", "the back").
 PLACE_BEFORE = frozenset({"the", "my", "his", "her", "their", "your", "lower", "upper"})
+REGAINED_THINGS = frozenset(
+    {"licence", "license", "job", "confidence", "life", "strength", "sight", "vision", "speech",
+     "voice", "hearing", "memory", "independence"}
+)  # fmt: skip
 
 # After "now", these look back on the event ("what I now know was a thunderclap headache").
 HINDSIGHT = frozenset(
@@ -1019,8 +1028,10 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         next_three = set(words[i + 1 : i + 4])
         settled = word == "back" and bool(next_three & (ALL_CLEAR | {"usual"}))
         # "the back of my skull", "back home": a place, not again; "back then": a time.
+        # "got my licence back": something regained, not again.
         a_place = word == "back" and (
-            after in ("of", "home", "then") or (i > 0 and words[i - 1] in PLACE_BEFORE)
+            after in ("of", "home", "then")
+            or (i > 0 and words[i - 1] in PLACE_BEFORE | REGAINED_THINGS)
         )
         # "I had a seizure, just the one": how many, not now.
         just_once = word == "just" and (
