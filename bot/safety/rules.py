@@ -949,6 +949,12 @@ MEDICINES = frozenset(
 # "... lost the sight ... and it came back": the sight returned, not the sign.
 CAME = frozenset({"came", "come", "comes", "coming"})
 LOST = frozenset({"lost", "lose", "losing"})
+RETURNED = frozenset(
+    {"all", "everything", "feeling", "strength", "sensation", "movement", "speech", "sight",
+     "vision"}
+)  # fmt: skip
+WENT_OFF = frozenset({"weak", "numb", "dead", "slurred", "blurry", "blurred"})
+LEARNING = frozenset({"learn", "learned", "learnt", "learning", "relearn", "relearned", "relearnt"})
 
 # Before "back", these make it the back of the body ("my lower back", "the back").
 PLACE_BEFORE = frozenset({"the", "my", "his", "her", "their", "your", "lower", "upper"})
@@ -1013,12 +1019,13 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         before = words[max(i - 3, 0) : i]
         after = words[i + 1] if i + 1 < len(words) else ""
         # "I'm 31 now", "he's 75 now", "now 35 and off all meds", "15 years ago now", "long time
-        # now" (Caribbean English for long ago): an age or a time, not again ("now 2 hours later"
-        # is now); "what I now know was": hindsight.
+        # now" (Caribbean English for long ago), "fine for years now": an age or a time, not again
+        # ("now 2 hours later" is now); "what I now know was": hindsight.
         then = words[i + 2] if i + 2 < len(words) else ""
         after_an_age_or_time = word == "now" and (
             (i > 0 and (words[i - 1].isdigit() or words[i - 1] == "ago"))
             or words[max(i - 2, 0) : i] == ["long", "time"]
+            or (i > 0 and words[i - 1] in ("years", "yrs", "months", "decades"))
             or (after.isdigit() and then not in recent | CLOCK_WORDS)
         )
         # "lost some sight before they started steroids": the treatment, not the sign.
@@ -1066,15 +1073,27 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         # "nothing since and off meds now": the state after it, not the sign.
         off_medicines = word == "now" and "off" in before and bool(set(before) & MEDICINES)
         # "lost the sight in one eye for a few minutes and it came back": what was lost returned.
+        # "her arm went weak for an hour and it all came back": the strength, not the sign.
         regained = (
-            word == "back" and i > 0 and words[i - 1] in CAME and bool(set(words[: i - 1]) & LOST)
+            word == "back"
+            and i > 0
+            and words[i - 1] in CAME
+            and (
+                bool(set(words[: i - 1]) & LOST)
+                or (i > 1 and words[i - 2] in RETURNED and bool(set(words[: i - 1]) & WENT_OFF))
+            )
         )
+        # "had to learn to walk again": relearning after it, not the sign again.
+        relearned = word == "again" and bool(set(before) & LEARNING)
         # "no problems in the nine years since", "off my tablets since 2013": how long ago it was,
         # not again.
         a_span = word == "since" and ((i > 0 and words[i - 1] in long_ago) or _a_year(after))
-        # "my migraines got much worse after that trip", "mine got worse after a car accident in
-        # 2016" (after "I have chronic migraine"): the migraines, not the sign again.
-        migraines_worse = word == "worse" and not MIGRAINE_WORDS.isdisjoint(before)
+        # "my migraines got much worse after that trip", "the migraines which got a lot worse",
+        # "mine got worse after a car accident in 2016" (after "I have chronic migraine"): the
+        # migraines, not the sign again.
+        migraines_worse = word == "worse" and not MIGRAINE_WORDS.isdisjoint(
+            words[max(i - 5, 0) : i]
+        )
         if (
             word in again
             and not a_span
@@ -1099,6 +1118,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             and not dated_start
             and not back_long_ago
             and not regained
+            and not relearned
             and not recovered
         ):
             return True
@@ -1110,7 +1130,8 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
 
 
 def _denies_trouble(words: list[str]) -> bool:
-    return not NEGATED.isdisjoint(words) and not TROUBLE.isdisjoint(words)
+    """ "no more bother", "not had any problems", "without any more trouble"."""
+    return not (NEGATED | {"without"}).isdisjoint(words) and not TROUBLE.isdisjoint(words)
 
 
 # After a `not_happening_phrases` phrase, these make it about the past only: "nothing like that

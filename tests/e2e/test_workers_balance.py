@@ -2,9 +2,9 @@
 end up spread evenly (bot.channels.common.spreading_connections), whichever worker accepted them
 first.
 
-A closed connection is opened again and lands on either worker, so one sample can catch a worker a few
-connections up for a moment (CI once saw 5 against 11, then 7 / 9, 8 / 7, 8 / 8). The test reads the
-typical sample of the second half: unbalanced, one worker kept 12 to 16 of the 16 all along."""
+A closed connection is opened again and lands on either worker, so one sample can catch a worker a
+few connections up for a moment (CI once saw 5 against 11, then 7 / 9, 8 / 7, 8 / 8). The test reads
+the typical sample of the second half: unbalanced, one worker kept 12 to 16 of the 16 all along."""
 
 from __future__ import annotations
 

@@ -200,8 +200,9 @@ def test_dictated_punctuation_is_read_as_marks_even_with_rasas_doc(
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("in 2016 i had an allergic reaction to prawns, throat closed up, the lot \U0001f3e5 i just "
-         "avoid shellfish now \U0001f645\u200d\u2640\ufe0f would botox be ok for me?", "personal_advice"),
+        ("in 2016 i had an allergic reaction to prawns, throat closed up, the lot \U0001f3e5 i "
+         "just avoid shellfish now \U0001f645\u200d\u2640\ufe0f would botox be ok for me?",
+         "personal_advice"),
         ("my throat is closing up \U0001f631 help", "emergency"),
     ],
 )  # fmt: skip

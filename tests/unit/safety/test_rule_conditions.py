@@ -77,6 +77,10 @@ from tests.unit.safety.conftest import fired_ids
         # what a course or study covers
         "the instructor spent ages on recognizing a stroke, seizures and choking. Is Botox safe?",
         "Paramedic student, revising stroke & seizure recognition. How long does Botox take?",
+        # relearning after it, the migraines worse, fine "for years now", told with no full stops
+        "twelve years ago i had a bleed on the brain after a car crash and had to learn to walk"
+        " again but i have been fine for years now apart from the migraines which got a lot worse"
+        " so can i have botox",
     ],
 )
 def test_history_suppositions_and_reading_do_not_alarm(
@@ -127,6 +131,7 @@ def test_history_suppositions_and_reading_do_not_alarm(
         # a person or a turn of events between the study and the sign
         "I was revising for exams and suddenly can't see out of one eye",
         "we did a session on choking and my son is choking",
+        "I had a bleed in 2015 and had to learn to talk again, and now my speech is slurred again",
     ],
 )
 def test_the_same_words_with_a_sign_of_now_still_alarm(
@@ -168,6 +173,16 @@ def test_also_with_needs_both_word_lists(compiled_rules: CompiledRules) -> None:
         ("She isn't breathing properly, talking fine.", 1),
         ("My talking is fine, my vision is blurry and doubled.", 1),
         ("Swallowing is fine, but she's very drowsy and confused.", 1),
+        # an old weakness that went away, with no trouble since: history, not a sign
+        (
+            "In 2014 dad had a TIA, his arm went weak for an hour and it all came back, and he has"
+            " been on blood thinners ever since without any more trouble.",
+            0,
+        ),
+        (
+            "Dad had a TIA in 2014 and it all came back, but this morning his arm went weak again.",
+            1,
+        ),
     ],
 )
 def test_checks_reported_as_passed_are_not_signs(
