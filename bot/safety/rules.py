@@ -1040,9 +1040,9 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             after in ("of", "home", "then")
             or (i > 0 and words[i - 1] in PLACE_BEFORE | REGAINED_THINGS)
         )
-        # "I had a seizure, just the one": how many, not now.
+        # "I had a seizure, just the one / just the once": how many, not now.
         just_once = word == "just" and (
-            after in ("once", "one") or (after == "the" and then == "one")
+            after in ("once", "one") or (after == "the" and then in ("one", "once"))
         )
         # "my face swelled right up": only "right now" is now.
         not_right_now = word == "right" and after != "now"
@@ -1085,9 +1085,13 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         )
         # "had to learn to walk again": relearning after it, not the sign again.
         relearned = word == "again" and bool(set(before) & LEARNING)
-        # "no problems in the nine years since", "off my tablets since 2013": how long ago it was,
-        # not again.
-        a_span = word == "since" and ((i > 0 and words[i - 1] in long_ago) or _a_year(after))
+        # "no problems in the nine years since", "off my tablets since 2013", "ever since a bad jab
+        # as a little boy": how long ago it was, not again.
+        a_span = word == "since" and (
+            (i > 0 and words[i - 1] in long_ago)
+            or _a_year(after)
+            or not in_past_phrase.isdisjoint(range(i + 1, i + 7))
+        )
         # "my migraines got much worse after that trip", "the migraines which got a lot worse",
         # "mine got worse after a car accident in 2016" (after "I have chronic migraine"): the
         # migraines, not the sign again.

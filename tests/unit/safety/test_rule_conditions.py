@@ -81,6 +81,9 @@ from tests.unit.safety.conftest import fired_ids
         "twelve years ago i had a bleed on the brain after a car crash and had to learn to walk"
         " again but i have been fine for years now apart from the migraines which got a lot worse"
         " so can i have botox",
+        # "since" a time placed long ago: when it began
+        "my son is 23 and has been scared of needles ever since a jab as a little boy when he"
+        " fainted at the surgery, does botox hurt much?",
     ],
 )
 def test_history_suppositions_and_reading_do_not_alarm(
