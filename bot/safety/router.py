@@ -52,7 +52,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 from bot.safety.net import NetVerdict
-from bot.safety.rules import CompiledRules, Match, fired
+from bot.safety.rules import CompiledRules, Match, fired, normalised_with_origins
 
 EMERGENCY = "emergency"
 CRISIS = "crisis"
@@ -232,10 +232,10 @@ class SafetyCheck:
 
 
 def _as_typed(text: str, spans: list[Any]) -> list[str]:
-    """The sentences `spans` of the lower-cased parse as the person typed them: the tracker
+    """The sentences `spans` of the normalised parse as the person typed them: the tracker
     keeps one, and its redaction (bot/stores/redact.py) knows some identifiers only in their own
-    case (a postcode). Lower-casing can lengthen a character ("İ"), so offsets are mapped back."""
+    case (a postcode)."""
     if not spans:
         return []
-    starts = [i for i, char in enumerate(text) for _ in char.lower()] + [len(text)]
-    return [text[starts[s.start_char] : starts[s.end_char]] for s in spans]
+    origins = normalised_with_origins(text)[1]
+    return [text[origins[s.start_char] : origins[s.end_char]] for s in spans]

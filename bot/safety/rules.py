@@ -382,14 +382,34 @@ DICTATED_MARKS = {
 DICTATED_PUNCTUATION = re.compile(r"\s*\b(" + "|".join(DICTATED_MARKS) + r")\b")
 # An emoji ends what a chat message says before it ("back in 2016 ... a night in hospital 🏥 but
 # that was 8 years ago 🙅‍♀️ my neurologist brought up botox"): each emoji character reads as a full
-# stop, and the joiners and variation selectors that build one emoji as spaces, so the text keeps
-# its length (router._as_typed maps offsets back to what was typed).
+# stop, and the joiners and variation selectors that build one emoji as spaces.
 EMOJI = re.compile("[\u2600-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff]")
 EMOJI_GLUE = re.compile("[\u200d\ufe0e\ufe0f]")
 
 
-def _punctuation_mark(spoken: re.Match[str]) -> str:
-    return DICTATED_MARKS[spoken.group(1)]
+def normalised_with_origins(text: str) -> tuple[str, list[int]]:
+    """CompiledRules.normalised(text), and for each of its characters (and its end) the offset in
+    `text` it comes from: lower-casing can lengthen a character ("İ") and a spoken mark ("full
+    stop") becomes one character, so the sentences the net scores are cut from what was typed."""
+    lowered: list[str] = []
+    origins: list[int] = []
+    for i, char in enumerate(text):
+        for low in char.lower():
+            lowered.append(low)
+            origins.append(i)
+    marked = EMOJI_GLUE.sub(" ", EMOJI.sub(".", "".join(lowered)))
+    out: list[str] = []
+    out_origins: list[int] = []
+    last = 0
+    for spoken in DICTATED_PUNCTUATION.finditer(marked):
+        out.append(marked[last : spoken.start()])
+        out_origins.extend(origins[last : spoken.start()])
+        out.append(DICTATED_MARKS[spoken.group(1)])
+        out_origins.append(origins[spoken.start(1)])
+        last = spoken.end()
+    out.append(marked[last:])
+    out_origins.extend(origins[last:])
+    return "".join(out), [*out_origins, len(text)]
 
 
 def message_words(doc: Any) -> frozenset[str]:
@@ -446,8 +466,7 @@ class CompiledRules:
         """Lower case, with punctuation spoken to a dictation app written as punctuation ("...
         since then full stop my migraines started...") and emoji read as full stops: the checks
         read sentence by sentence."""
-        text = EMOJI_GLUE.sub(" ", EMOJI.sub(".", text.lower()))
-        return DICTATED_PUNCTUATION.sub(_punctuation_mark, text)
+        return normalised_with_origins(text)[0]
 
     def parse(self, text: str) -> Any:
         return self.nlp(self.normalised(text))

@@ -528,6 +528,16 @@ def test_the_sentence_is_kept_as_typed_so_that_redaction_finds_a_postcode(
     assert "SW1A" not in redact(decision.sentence)
 
 
+def test_a_dictated_sentence_is_kept_as_typed_with_its_spoken_marks(
+    sentence_check: SafetyCheck,
+) -> None:
+    """"full stop" becomes one character in the parse; the sentence scored is still cut at the
+    right place in what was typed."""
+    text = ADMIN + "Also since lunch he has been very drowsy full stop He is at home question mark"
+    decision, _ = sentence_check.decide(text, "cost")
+    assert decision.sentence == "Also since lunch he has been very drowsy full stop"
+
+
 @pytest.mark.parametrize(
     "text",
     [
