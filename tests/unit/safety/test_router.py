@@ -531,7 +531,7 @@ def test_the_sentence_is_kept_as_typed_so_that_redaction_finds_a_postcode(
 def test_a_dictated_sentence_is_kept_as_typed_with_its_spoken_marks(
     sentence_check: SafetyCheck,
 ) -> None:
-    """"full stop" becomes one character in the parse; the sentence scored is still cut at the
+    """ "full stop" becomes one character in the parse; the sentence scored is still cut at the
     right place in what was typed."""
     text = ADMIN + "Also since lunch he has been very drowsy full stop He is at home question mark"
     decision, _ = sentence_check.decide(text, "cost")
