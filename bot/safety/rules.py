@@ -387,6 +387,46 @@ EMOJI = re.compile("[\u2600-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff]")
 EMOJI_GLUE = re.compile("[\u200d\ufe0e\ufe0f]")
 
 
+# Scots, Shetland and Northern English spellings of common words, read as the words they spell
+# so that every rule's phrases find them ("een rolled back", "me left haand winna grip", "da
+# words ir comin oot aa wrang"). Each is a whole word; "me" is "my" only before a part of the body.
+DIALECT_WORDS = {
+    "da": "the", "een": "eyes", "heid": "head", "haand": "hand", "haund": "hand",
+    "mooth": "mouth", "oot": "out", "aa": "all", "ower": "over", "noo": "now", "winna": "won't",
+    "canna": "can't", "cannae": "can't", "dinna": "don't", "dinnae": "don't", "didna": "didn't",
+    "didnae": "didn't", "wisna": "wasn't", "wisnae": "wasn't", "isna": "isn't", "isnae": "isn't",
+    "willnae": "won't", "wullnae": "won't", "couldna": "couldn't", "couldnae": "couldn't",
+    "wis": "was", "ir": "are", "fae": "from", "wi": "with", "aboot": "about", "doon": "down",
+    "aff": "off", "masel": "myself", "gyaan": "going", "gaun": "going",
+}  # fmt: skip
+DIALECT = re.compile(r"\b(" + "|".join(DIALECT_WORDS) + r")\b(?!')")
+BODY_AFTER_ME = re.compile(
+    r"\bme(?= (face|head|heid|hand|haand|hands|arm|arms|leg|legs|eye|eyes|een|mouth|mooth|lips"
+    r"|tongue|throat|chest|neck|vision|sight|speech|words|left|right)\b)"
+)
+
+
+def _substituted(
+    text: str, origins: list[int], pattern: re.Pattern[str], replacement: Any
+) -> tuple[str, list[int]]:
+    """`pattern.sub(replacement, text)`, keeping for each character the offset it came from."""
+    out: list[str] = []
+    out_origins: list[int] = []
+    last = 0
+    for found in pattern.finditer(text):
+        new = replacement(found)
+        out.append(text[last : found.start()])
+        out_origins.extend(origins[last : found.start()])
+        out.append(new)
+        out_origins.extend(
+            origins[min(found.start() + i, found.end() - 1)] for i in range(len(new))
+        )
+        last = found.end()
+    out.append(text[last:])
+    out_origins.extend(origins[last:])
+    return "".join(out), out_origins
+
+
 def normalised_with_origins(text: str) -> tuple[str, list[int]]:
     """CompiledRules.normalised(text), and for each of its characters (and its end) the offset in
     `text` it comes from: lower-casing can lengthen a character ("İ") and a spoken mark ("full
@@ -397,19 +437,14 @@ def normalised_with_origins(text: str) -> tuple[str, list[int]]:
         for low in char.lower():
             lowered.append(low)
             origins.append(i)
-    marked = EMOJI_GLUE.sub(" ", EMOJI.sub(".", "".join(lowered)))
-    out: list[str] = []
-    out_origins: list[int] = []
-    last = 0
-    for spoken in DICTATED_PUNCTUATION.finditer(marked):
-        out.append(marked[last : spoken.start()])
-        out_origins.extend(origins[last : spoken.start()])
-        out.append(DICTATED_MARKS[spoken.group(1)])
-        out_origins.append(origins[spoken.start(1)])
-        last = spoken.end()
-    out.append(marked[last:])
-    out_origins.extend(origins[last:])
-    return "".join(out), [*out_origins, len(text)]
+    normal = EMOJI_GLUE.sub(" ", EMOJI.sub(".", "".join(lowered)))
+    for pattern, replacement in (
+        (DICTATED_PUNCTUATION, lambda found: DICTATED_MARKS[found.group(1)]),
+        (DIALECT, lambda found: DIALECT_WORDS[found.group(1)]),
+        (BODY_AFTER_ME, lambda found: "my"),
+    ):
+        normal, origins = _substituted(normal, origins, pattern, replacement)
+    return normal, [*origins, len(text)]
 
 
 def message_words(doc: Any) -> frozenset[str]:
@@ -447,9 +482,11 @@ class CompiledRules:
             for phrase in rule.phrases:
                 key = f"{rule.id}\x1f{phrase}"
                 self.keys[key] = (file, rule, phrase)
-                phrase_keys[rule.match_on or file.match_on].append((key, phrase.lower()))
+                phrase_keys[rule.match_on or file.match_on].append((key, self.normalised(phrase)))
             if rule.except_phrases:
-                self.exceptions.add(rule.id, list(nlp.pipe(p.lower() for p in rule.except_phrases)))
+                self.exceptions.add(
+                    rule.id, list(nlp.pipe(self.normalised(p) for p in rule.except_phrases))
+                )
             for number, pattern in enumerate(rule.patterns, start=1):
                 key = f"{rule.id}\x1fpattern {number}"
                 self.keys[key] = (file, rule, f"pattern {number}")

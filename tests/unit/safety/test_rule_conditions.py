@@ -135,6 +135,9 @@ def test_history_suppositions_and_reading_do_not_alarm(
         "I was revising for exams and suddenly can't see out of one eye",
         "we did a session on choking and my son is choking",
         "I had a bleed in 2015 and had to learn to talk again, and now my speech is slurred again",
+        # Shetland and Scots spellings of common words
+        "wir peerie lass is shakkin aa ower on da settee, een rolled back",
+        "me left haand winna grip da mug an da words ir comin oot aa wrang",
     ],
 )
 def test_the_same_words_with_a_sign_of_now_still_alarm(
