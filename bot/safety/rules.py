@@ -389,7 +389,8 @@ EMOJI_GLUE = re.compile("[\u200d\ufe0e\ufe0f]")
 
 # Scots, Shetland and Northern English spellings of common words, read as the words they spell
 # so that every rule's phrases find them ("een rolled back", "me left haand winna grip", "da
-# words ir comin oot aa wrang"). Each is a whole word; "me" is "my" only before a part of the body.
+# words ir comin oot aa wrang"). Each is a whole word; "me" is "my" only before a part of the body
+# or a relative ("me mam").
 DIALECT_WORDS = {
     "da": "the", "een": "eyes", "heid": "head", "haand": "hand", "haund": "hand",
     "mooth": "mouth", "oot": "out", "aa": "all", "ower": "over", "noo": "now", "winna": "won't",
@@ -399,10 +400,15 @@ DIALECT_WORDS = {
     "wis": "was", "ir": "are", "fae": "from", "wi": "with", "aboot": "about", "doon": "down",
     "aff": "off", "masel": "myself", "gyaan": "going", "gaun": "going",
 }  # fmt: skip
-DIALECT = re.compile(r"\b(" + "|".join(DIALECT_WORDS) + r")\b(?!')")
+# "me da" and "yer da" are a father (Irish English), not "the".
+DIALECT = re.compile(
+    r"(?<!me )(?<!my )(?<!yer )(?<!your )(?<!our )\b(" + "|".join(DIALECT_WORDS) + r")\b(?!')"
+)
 BODY_AFTER_ME = re.compile(
     r"\bme(?= (face|head|heid|hand|haand|hands|arm|arms|leg|legs|eye|eyes|een|mouth|mooth|lips"
-    r"|tongue|throat|chest|neck|vision|sight|speech|words|left|right)\b)"
+    r"|tongue|throat|chest|neck|vision|sight|speech|words|left|right|mam|mum|mom|ma|da|dad|nan"
+    r"|gran|granda|wife|husband|man|missus|son|daughter|lad|lass|bairn|wean|kid|kids|brother"
+    r"|sister)\b)"
 )
 
 
