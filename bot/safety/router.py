@@ -178,11 +178,13 @@ class SafetyCheck:
     ) -> tuple[Decision, list[Match]]:
         """`doc`: the project pipeline's parse of text.lower() (Rasa's SpacyNLP makes it);
         parsed here when not given or when the rules read the text otherwise (dictated
-        punctuation, CompiledRules.normalised). `answer_key`: what would answer the message, e.g.
-        `faq/<entry>`, which off-topic rules compare with the entries that cover their subject.
+        punctuation, emoji, dialect spellings: CompiledRules.normalised). `answer_key`: what
+        would answer the message, e.g. `faq/<entry>`, which off-topic rules compare with the
+        entries that cover their subject.
         `entry_choice`: the entry selector's best entry and its confidence, whatever the intent."""
-        if doc is None or doc.text != self.rules.normalised(text):
-            doc = self.rules.parse(text)
+        normal = self.rules.normalised(text)
+        if doc is None or doc.text != normal:
+            doc = self.rules.nlp(normal)
         matches = self.rules.check(doc, answer_key or classifier_intent)
         entry = None
         # Only the classifier's refusal gives way to a practical entry, and only its out-of-scope

@@ -402,7 +402,12 @@ DIALECT_WORDS = {
 }  # fmt: skip
 # "me da" and "yer da" are a father (Irish English), not "the".
 DIALECT = re.compile(
-    r"(?<!me )(?<!my )(?<!yer )(?<!your )(?<!our )\b(" + "|".join(DIALECT_WORDS) + r")\b(?!')"
+    r"\b("
+    + "|".join(
+        r"(?<!me )(?<!my )(?<!yer )(?<!your )(?<!our )da" if word == "da" else word
+        for word in DIALECT_WORDS
+    )
+    + r")\b(?!')"
 )
 BODY_AFTER_ME = re.compile(
     r"\bme(?= (face|head|heid|hand|haand|hands|arm|arms|leg|legs|eye|eyes|een|mouth|mooth|lips"

@@ -198,9 +198,12 @@ def test_dictated_punctuation_is_read_as_marks_even_with_rasas_doc(
 
 
 def test_dialect_spellings_are_read_as_the_words_they_spell() -> None:
-    """ "me" is "my" only before a part of the body: "help me" stays."""
-    text = "Me left haand winna grip da mug, help me"
-    assert CompiledRules.normalised(text) == "my left hand won't grip the mug, help me"
+    """ "me" is "my" only before a part of the body or a relative: "help me" stays; "me da" is a
+    father, and "me heid" a head."""
+    text = "Me left haand winna grip da mug, me heid, me da, help me"
+    assert CompiledRules.normalised(text) == (
+        "my left hand won't grip the mug, my head, my da, help me"
+    )
 
 
 @pytest.mark.parametrize(
