@@ -387,7 +387,8 @@ EMOJI = re.compile("[\u2600-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff]")
 EMOJI_GLUE = re.compile("[\u200d\ufe0e\ufe0f]")
 
 
-# Scots, Shetland and Northern English spellings of common words, read as the words they spell
+# Scots, Shetland and Northern English spellings of common words (and the "dat" / "dis" of
+# Caribbean English and Hawaiian Pidgin), read as the words they spell
 # so that every rule's phrases find them ("een rolled back", "me left haand winna grip", "da
 # words ir comin oot aa wrang"). Each is a whole word; "me" is "my" only before a part of the body
 # or a relative ("me mam").
@@ -398,16 +399,18 @@ DIALECT_WORDS = {
     "didnae": "didn't", "wisna": "wasn't", "wisnae": "wasn't", "isna": "isn't", "isnae": "isn't",
     "willnae": "won't", "wullnae": "won't", "couldna": "couldn't", "couldnae": "couldn't",
     "wis": "was", "ir": "are", "fae": "from", "wi": "with", "aboot": "about", "doon": "down",
-    "aff": "off", "masel": "myself", "gyaan": "going", "gaun": "going",
+    "aff": "off", "masel": "myself", "gyaan": "going", "gaun": "going", "dat": "that",
+    "dis": "this",
 }  # fmt: skip
-# "me da" and "yer da" are a father (Irish English), not "the".
+# "me da" and "yer da" are a father (Irish English), not "the"; a word joined by a hyphen is
+# another word ("Wi-Fi").
 DIALECT = re.compile(
-    r"\b("
+    r"(?<!-)\b("
     + "|".join(
         r"(?<!me )(?<!my )(?<!yer )(?<!your )(?<!our )da" if word == "da" else word
         for word in DIALECT_WORDS
     )
-    + r")\b(?!')"
+    + r")\b(?![-'])"
 )
 BODY_AFTER_ME = re.compile(
     r"\bme(?= (face|head|heid|hand|haand|hands|arm|arms|leg|legs|eye|eyes|een|mouth|mooth|lips"
@@ -859,35 +862,62 @@ def _said_of_a_thing(file: RuleFile, doc: Any, start: int) -> bool:
     "went"), at most four words before that verb, with no person, conjunction or punctuation
     between, and not after a preposition ("dad was at the computer and had a seizure" and
     "dropping his phone with his left hand" still count). An animal or a character may come
-    right before the sign ("the dog choked", "the hero collapsed"); a thing there names another
-    ("car keys in the fridge")."""
+    right before the sign ("the dog choked", "the hero collapsed"), and so may a thing when the sign
+    is told as a verb ("the server collapsed", "the stand collapsed"); before a noun, a thing names
+    another ("car keys in the fridge")."""
     if "things" not in file.word_lists or "people" not in file.word_lists:
         return False
     beings = file.words([f"@{n}" for n in ("animals", "characters") if n in file.word_lists])
     subjects, people = file.words(["@things"]) | beings, file.words(["@people"])
     first = doc[start].sent.start
+    told_as_verb = doc[start].lower_.endswith(("ed", "ing"))
+    # "had a collapsed pantograph": the sign describes the thing after it.
+    if (
+        told_as_verb
+        and start > first
+        and doc[start - 1].lower_ in DETERMINERS
+        and start + 1 < len(doc)
+        and doc[start + 1].lower_ in subjects
+    ):
+        return True
     verb_start = start - 1
     while verb_start >= first and doc[verb_start].lower_ in VERB_PHRASE_WORDS:
         verb_start -= 1
     if verb_start == start - 1:
-        return verb_start >= first and doc[verb_start].lower_ in beings
+        if verb_start < first:
+            return False
+        before = doc[verb_start].lower_
+        if before in beings or (told_as_verb and before in subjects):
+            return _not_after_a_preposition(doc, verb_start, first)
+        if not told_as_verb:
+            return False
     for i in range(verb_start, max(verb_start - 4, first - 1), -1):
         token = doc[i]
         if token.is_punct or token.lower_ in people or token.lower_ in THING_BREAKS:
             return False
-        if token.lower_ in subjects:
-            before = i - 1
-            while before >= first and doc[before].lower_ in DETERMINERS:
-                before -= 1
-            return before < first or doc[before].lower_ not in PREPOSITIONS
+        # A thing before another noun names it ("the shop assistant collapsed"): only the last
+        # noun of the phrase, or one before a preposition ("the printer at work"), is the subject.
+        heads = i == verb_start or doc[i + 1].lower_ in PREPOSITIONS | {"of"}
+        if token.lower_ in subjects and heads:
+            return _not_after_a_preposition(doc, i, first)
     return False
+
+
+def _not_after_a_preposition(doc: Any, i: int, first: int) -> bool:
+    """Whether the noun at `i` (after any determiners) starts its phrase: "the man on the stand
+    collapsed" is about the man."""
+    before = i - 1
+    while before >= first and doc[before].lower_ in DETERMINERS:
+        before -= 1
+    return before < first or doc[before].lower_ not in PREPOSITIONS
 
 
 # The words of a sign's verb phrase back to its subject: "(the printer) had a", "has gone into a".
 VERB_PHRASE_WORDS = frozenset(
     {"a", "an", "had", "has", "have", "having", "is", "was", "'s", "went", "goes", "gone", "just",
      "completely", "totally", "literally", "basically", "kind", "sort", "of", "into", "full",
-     "total", "massive", "bit", "proper"}
+     "total", "massive", "bit", "proper", "finally", "practically", "nearly", "almost", "suddenly",
+     "also", "absolutely", "actually", "really", "about"}
 )  # fmt: skip
 
 
@@ -999,6 +1029,9 @@ HELD = frozenset({"a", "an", "the", "my", "his", "her", "their", "your", "our", 
 OBJECTS = frozenset({"me", "him", "her", "them", "us", "you"})
 # "I still carry an adrenaline pen": after "still", holding something, not the sign again.
 CARRIES = frozenset({"carry", "carries", "keep", "keeps", "have", "has"})
+# "must be twenty now", "he's seventy now": a number of years or an age before "now", not again
+# ("having one now" is now).
+TENS = frozenset({"twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"})
 # "I carry a pen since": "since" a few words after one of these is holding something ever since.
 CARRIED = frozenset({"carry", "carries", "carried", "carrying"})
 # "not had any problems from it since": a negation and one of these before "since" is none since.
@@ -1090,7 +1123,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         # ("now 2 hours later" is now); "what I now know was": hindsight.
         then = words[i + 2] if i + 2 < len(words) else ""
         after_an_age_or_time = word == "now" and (
-            (i > 0 and (words[i - 1].isdigit() or words[i - 1] == "ago"))
+            (i > 0 and (words[i - 1].isdigit() or words[i - 1] in TENS or words[i - 1] == "ago"))
             or words[max(i - 2, 0) : i] == ["long", "time"]
             or (i > 0 and words[i - 1] in ("years", "yrs", "months", "decades"))
             or (after.isdigit() and then not in recent | CLOCK_WORDS)
@@ -1121,11 +1154,14 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         # "would that old head injury keep me from getting botox": stand in the way, not again.
         prevents = word in ("keep", "keeps") and after in OBJECTS and then == "from"
         # "I carry a pen since": ever since, holding it, not the sign again.
-        carried_since = word == "since" and not CARRIED.isdisjoint(words[max(i - 4, 0) : i])
+        carried_since = word == "since" and not CARRIED.isdisjoint(words[max(i - 5, 0) : i])
         # "I have not had any problems from it since then", "on blood thinners ever since with no
         # more bother": none since, however far back.
+        # "since then nothing": nothing since.
         no_trouble_since = word == "since" and (
-            _denies_trouble(words[max(i - 8, 0) : i]) or _denies_trouble(words[i + 1 : i + 5])
+            _denies_trouble(words[max(i - 8, 0) : i])
+            or _denies_trouble(words[i + 1 : i + 5])
+            or not {"nothing", "none"}.isdisjoint(words[i + 1 : i + 3])
         )
         treated = _names_the_treatment(words, i)
         # "now he is fully well", "now totally fine": the state after it ("now he is not well" is

@@ -206,6 +206,13 @@ def test_dialect_spellings_are_read_as_the_words_they_spell() -> None:
     )
 
 
+def test_a_dialect_word_joined_by_a_hyphen_is_another_word() -> None:
+    """ "wi" is "with", but "Wi-Fi" is not "with-fi"; "dat" is "that"."""
+    assert CompiledRules.normalised("The Wi-Fi went, dat was wi me da") == (
+        "the wi-fi went, that was with my da"
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
