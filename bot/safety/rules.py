@@ -859,7 +859,7 @@ def _said_of_a_thing(file: RuleFile, doc: Any, start: int) -> bool:
     """A sign said of a machine, an animal or a character in a story, not a person ("the printer
     at work had a seizure", "the dog choked on a sock", "the hero collapsed"): one of the file's
     `things`, `animals` or `characters` as the subject of the sign's verb ("had a", "has",
-    "went"), at most four words before that verb, with no person, conjunction or punctuation
+    "went"), at most six words before that verb, with no person, conjunction or punctuation
     between, and not after a preposition ("dad was at the computer and had a seizure" and
     "dropping his phone with his left hand" still count). An animal or a character may come
     right before the sign ("the dog choked", "the hero collapsed"), and so may a thing when the sign
@@ -871,14 +871,13 @@ def _said_of_a_thing(file: RuleFile, doc: Any, start: int) -> bool:
     subjects, people = file.words(["@things"]) | beings, file.words(["@people"])
     first = doc[start].sent.start
     told_as_verb = doc[start].lower_.endswith(("ed", "ing"))
-    # "had a collapsed pantograph": the sign describes the thing after it.
-    if (
-        told_as_verb
-        and start > first
-        and doc[start - 1].lower_ in DETERMINERS
-        and start + 1 < len(doc)
-        and doc[start + 1].lower_ in subjects
-    ):
+    # "had a collapsed pantograph": the sign describes the thing after it; "the caterer collapsed
+    # his prices": it acts on the thing.
+    after = [t.lower_ for t in doc[start + 1 : start + 3]]
+    described = after[:1] != [] and after[0] in subjects
+    described = described and start > first and doc[start - 1].lower_ in DETERMINERS
+    acted_on = len(after) == 2 and after[0] in DETERMINERS and after[1] in subjects
+    if told_as_verb and (described or acted_on):
         return True
     verb_start = start - 1
     while verb_start >= first and doc[verb_start].lower_ in VERB_PHRASE_WORDS:
@@ -891,13 +890,13 @@ def _said_of_a_thing(file: RuleFile, doc: Any, start: int) -> bool:
             return _not_after_a_preposition(doc, verb_start, first)
         if not told_as_verb:
             return False
-    for i in range(verb_start, max(verb_start - 4, first - 1), -1):
+    for i in range(verb_start, max(verb_start - 6, first - 1), -1):
         token = doc[i]
         if token.is_punct or token.lower_ in people or token.lower_ in THING_BREAKS:
             return False
         # A thing before another noun names it ("the shop assistant collapsed"): only the last
         # noun of the phrase, or one before a preposition ("the printer at work"), is the subject.
-        heads = i == verb_start or doc[i + 1].lower_ in PREPOSITIONS | {"of"}
+        heads = i == verb_start or doc[i + 1].lower_ in PREPOSITIONS | {"of", "for"}
         if token.lower_ in subjects and heads:
             return _not_after_a_preposition(doc, i, first)
     return False
@@ -1157,11 +1156,12 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         carried_since = word == "since" and not CARRIED.isdisjoint(words[max(i - 5, 0) : i])
         # "I have not had any problems from it since then", "on blood thinners ever since with no
         # more bother": none since, however far back.
-        # "since then nothing": nothing since.
+        # "since then nothing": nothing since; "never had another one since".
         no_trouble_since = word == "since" and (
             _denies_trouble(words[max(i - 8, 0) : i])
             or _denies_trouble(words[i + 1 : i + 5])
             or not {"nothing", "none"}.isdisjoint(words[i + 1 : i + 3])
+            or {"never", "another"} <= set(words[max(i - 5, 0) : i])
         )
         treated = _names_the_treatment(words, i)
         # "now he is fully well", "now totally fine": the state after it ("now he is not well" is
