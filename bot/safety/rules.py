@@ -400,7 +400,8 @@ DIALECT_WORDS = {
     "willnae": "won't", "wullnae": "won't", "couldna": "couldn't", "couldnae": "couldn't",
     "wis": "was", "ir": "are", "fae": "from", "wi": "with", "aboot": "about", "doon": "down",
     "aff": "off", "masel": "myself", "gyaan": "going", "gaun": "going", "dat": "that",
-    "dis": "this",
+    "dis": "this", "de": "the", "dem": "them", "tae": "to", "jist": "just", "naethin": "nothing",
+    "onythin": "anything", "ither": "other", "richt": "right", "auld": "old",
 }  # fmt: skip
 # "me da" and "yer da" are a father (Irish English), not "the"; a word joined by a hyphen is
 # another word ("Wi-Fi").
@@ -870,7 +871,7 @@ def _said_of_a_thing(file: RuleFile, doc: Any, start: int) -> bool:
     beings = file.words([f"@{n}" for n in ("animals", "characters") if n in file.word_lists])
     subjects, people = file.words(["@things"]) | beings, file.words(["@people"])
     first = doc[start].sent.start
-    told_as_verb = doc[start].lower_.endswith(("ed", "ing"))
+    told_as_verb = doc[start].lower_.endswith(("ed", "ing")) or doc[start].lower_ in VERB_SIGNS
     # "had a collapsed pantograph": the sign describes the thing after it; "the caterer collapsed
     # his prices": it acts on the thing.
     after = [t.lower_ for t in doc[start + 1 : start + 3]]
@@ -885,7 +886,7 @@ def _said_of_a_thing(file: RuleFile, doc: Any, start: int) -> bool:
     if verb_start == start - 1:
         if verb_start < first:
             return False
-        before = doc[verb_start].lower_
+        before = _without_a_clitic(doc[verb_start].lower_)
         if before in beings or (told_as_verb and before in subjects):
             return _not_after_a_preposition(doc, verb_start, first)
         if not told_as_verb:
@@ -897,9 +898,17 @@ def _said_of_a_thing(file: RuleFile, doc: Any, start: int) -> bool:
         # A thing before another noun names it ("the shop assistant collapsed"): only the last
         # noun of the phrase, or one before a preposition ("the printer at work"), is the subject.
         heads = i == verb_start or doc[i + 1].lower_ in PREPOSITIONS | {"of", "for"}
-        if token.lower_ in subjects and heads:
+        if _without_a_clitic(token.lower_) in subjects and heads:
             return _not_after_a_preposition(doc, i, first)
     return False
+
+
+def _without_a_clitic(word: str) -> str:
+    """ "depot'll" as "depot": the tokenizer keeps "'ll" on a noun ("the depot'll collapse")."""
+    for clitic in ("'ll", "\u2019ll", "'d", "\u2019d"):
+        if word.endswith(clitic):
+            return word[: -len(clitic)]
+    return word
 
 
 def _not_after_a_preposition(doc: Any, i: int, first: int) -> bool:
@@ -911,12 +920,16 @@ def _not_after_a_preposition(doc: Any, i: int, first: int) -> bool:
     return before < first or doc[before].lower_ not in PREPOSITIONS
 
 
+# Signs that are verbs as written ("the price'll collapse"), besides words ending in -ed or -ing.
+VERB_SIGNS = frozenset({"collapse", "collapses", "choke", "chokes", "faint", "faints"})
+
 # The words of a sign's verb phrase back to its subject: "(the printer) had a", "has gone into a".
 VERB_PHRASE_WORDS = frozenset(
     {"a", "an", "had", "has", "have", "having", "is", "was", "'s", "went", "goes", "gone", "just",
      "completely", "totally", "literally", "basically", "kind", "sort", "of", "into", "full",
      "total", "massive", "bit", "proper", "finally", "practically", "nearly", "almost", "suddenly",
-     "also", "absolutely", "actually", "really", "about"}
+     "also", "absolutely", "actually", "really", "about", "straight", "up", "complete", "utter",
+     "'ll", "will", "would", "might", "could"}
 )  # fmt: skip
 
 
@@ -1028,6 +1041,17 @@ HELD = frozenset({"a", "an", "the", "my", "his", "her", "their", "your", "our", 
 OBJECTS = frozenset({"me", "him", "her", "them", "us", "you"})
 # "I still carry an adrenaline pen": after "still", holding something, not the sign again.
 CARRIES = frozenset({"carry", "carries", "keep", "keeps", "have", "has"})
+JUST_HABITS = (
+    "avoid",
+    "avoids",
+    "carry",
+    "carries",
+    "steer",
+    "stay",
+    "stick",
+    "something",
+    "somethin",
+)
 # "must be twenty now", "he's seventy now": a number of years or an age before "now", not again
 # ("having one now" is now).
 TENS = frozenset({"twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"})
@@ -1121,8 +1145,14 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         # now" (Caribbean English for long ago), "fine for years now": an age or a time, not again
         # ("now 2 hours later" is now); "what I now know was": hindsight.
         then = words[i + 2] if i + 2 < len(words) else ""
+        # "now I am 30 without any": an age.
+        age_now = words[i + 1 : i + 3] in (["i", "am"], ["i", "'m"], ["he", "is"], ["she", "is"])
+        age_now = (
+            age_now and i + 3 < len(words) and (words[i + 3].isdigit() or words[i + 3] in TENS)
+        )
         after_an_age_or_time = word == "now" and (
-            (i > 0 and (words[i - 1].isdigit() or words[i - 1] in TENS or words[i - 1] == "ago"))
+            age_now
+            or (i > 0 and (words[i - 1].isdigit() or words[i - 1] in TENS or words[i - 1] == "ago"))
             or words[max(i - 2, 0) : i] == ["long", "time"]
             or (i > 0 and words[i - 1] in ("years", "yrs", "months", "decades"))
             or (after.isdigit() and then not in recent | CLOCK_WORDS)
@@ -1140,8 +1170,10 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             or (i > 0 and words[i - 1] in PLACE_BEFORE | REGAINED_THINGS)
         )
         # "I had a seizure, just the one / just the once": how many, not now.
+        # "I just avoid them and carry my pen": a habit, not "just now"; "just something to
+        # mention": merely.
         just_once = word == "just" and (
-            after in ("once", "one") or (after == "the" and then in ("one", "once"))
+            after in ("once", "one", *JUST_HABITS) or (after == "the" and then in ("one", "once"))
         )
         # "my face swelled right up": only "right now" is now.
         not_right_now = word == "right" and after != "now"
@@ -1581,7 +1613,11 @@ def _hypothetical(file: RuleFile, sentence: Any, start: int) -> bool:
     supposes = supposed or (
         "hypothetical_words" in lists
         and (
-            any(f" {s.lower()} " in before for s in file.hypothetical_starts)
+            # "as if something had burst" compares; it supposes nothing.
+            any(
+                f" {s.lower()} " in before.replace(" as if ", " as ")
+                for s in file.hypothetical_starts
+            )
             or any(before.startswith(f" {s.lower()} ") for s in file.hypothetical_openers)
         )
         and bool(tokens & file.words(["@hypothetical_words"]))

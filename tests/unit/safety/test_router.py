@@ -213,6 +213,12 @@ def test_a_dialect_word_joined_by_a_hyphen_is_another_word() -> None:
     )
 
 
+def test_doric_spellings_are_read_too() -> None:
+    assert CompiledRules.normalised("I dinna want tae wake up, jist that auld seizure") == (
+        "i don't want to wake up, just that old seizure"
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
