@@ -73,9 +73,9 @@ suddenly this morning, same as always"), where "always" alone may only say how o
 get migraines and ten minutes ago ...").
 
 Supposed or read about: a match after one of the file's `supposition_starts` ("what if", "in
-case") in its sentence, or after one of its `hypothetical_starts` ("if") or at a sentence
-starting with one of its `hypothetical_openers` ("say I got double vision") in a sentence with a
-`hypothetical_words` word ("ever", "would", "someone"), does not fire when the sentence has no
+case") in its sentence, or after one of its `hypothetical_starts` ("if", not "as if") or at a
+sentence starting with one of its `hypothetical_openers` ("say I got double vision") in a
+sentence with a `hypothetical_words` word ("ever", "would", "someone"), does not fire when it has no
 `now_words` word and no time ("2 days after", "last night"): "if I ever had trouble swallowing
 after my injections, who would I call, 111?" does not fire; "if he can't breathe" still does. A
 match in a sentence with a `reading_words` word ("leaflet", "mentioned") or one of the file's
