@@ -1041,17 +1041,9 @@ HELD = frozenset({"a", "an", "the", "my", "his", "her", "their", "your", "our", 
 OBJECTS = frozenset({"me", "him", "her", "them", "us", "you"})
 # "I still carry an adrenaline pen": after "still", holding something, not the sign again.
 CARRIES = frozenset({"carry", "carries", "keep", "keeps", "have", "has"})
-JUST_HABITS = (
-    "avoid",
-    "avoids",
-    "carry",
-    "carries",
-    "steer",
-    "stay",
-    "stick",
-    "something",
-    "somethin",
-)
+JUST_HABITS = frozenset(
+    {"avoid", "avoids", "carry", "carries", "steer", "stay", "stick", "something", "somethin", "my"}
+)  # fmt: skip
 # "must be twenty now", "he's seventy now": a number of years or an age before "now", not again
 # ("having one now" is now).
 TENS = frozenset({"twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"})
@@ -1173,7 +1165,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         # "I just avoid them and carry my pen": a habit, not "just now"; "just something to
         # mention": merely.
         just_once = word == "just" and (
-            after in ("once", "one", *JUST_HABITS) or (after == "the" and then in ("one", "once"))
+            after in JUST_HABITS | {"once", "one"} or (after == "the" and then in ("one", "once"))
         )
         # "my face swelled right up": only "right now" is now.
         not_right_now = word == "right" and after != "now"
