@@ -875,7 +875,7 @@ def _said_of_a_thing(file: RuleFile, doc: Any, start: int) -> bool:
     # "had a collapsed pantograph": the sign describes the thing after it; "the caterer collapsed
     # his prices": it acts on the thing.
     after = [t.lower_ for t in doc[start + 1 : start + 3]]
-    described = after[:1] != [] and after[0] in subjects
+    described = bool(after) and after[0] in subjects
     described = described and start > first and doc[start - 1].lower_ in DETERMINERS
     acted_on = len(after) == 2 and after[0] in DETERMINERS and after[1] in subjects
     if told_as_verb and (described or acted_on):
@@ -1041,9 +1041,13 @@ HELD = frozenset({"a", "an", "the", "my", "his", "her", "their", "your", "our", 
 OBJECTS = frozenset({"me", "him", "her", "them", "us", "you"})
 # "I still carry an adrenaline pen": after "still", holding something, not the sign again.
 CARRIES = frozenset({"carry", "carries", "keep", "keeps", "have", "has"})
+# After "just", a habit or "merely", not "just now": "I just avoid them and carry my pen", "just
+# something to mention".
 JUST_HABITS = frozenset(
-    {"avoid", "avoids", "carry", "carries", "steer", "stay", "stick", "something", "somethin", "my"}
+    {"avoid", "avoids", "carry", "carries", "steer", "stay", "stick", "something", "somethin"}
 )  # fmt: skip
+# "now I am 30", "now she is 45": an age after "now".
+AGE_STARTS = (["i", "am"], ["i", "'m"], ["he", "is"], ["she", "is"])
 # "must be twenty now", "he's seventy now": a number of years or an age before "now", not again
 # ("having one now" is now).
 TENS = frozenset({"twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"})
@@ -1137,13 +1141,12 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         # now" (Caribbean English for long ago), "fine for years now": an age or a time, not again
         # ("now 2 hours later" is now); "what I now know was": hindsight.
         then = words[i + 2] if i + 2 < len(words) else ""
-        # "now I am 30 without any": an age.
-        age_now = words[i + 1 : i + 3] in (["i", "am"], ["i", "'m"], ["he", "is"], ["she", "is"])
-        age_now = (
-            age_now and i + 3 < len(words) and (words[i + 3].isdigit() or words[i + 3] in TENS)
-        )
         after_an_age_or_time = word == "now" and (
-            age_now
+            (
+                words[i + 1 : i + 3] in AGE_STARTS
+                and i + 3 < len(words)
+                and (words[i + 3].isdigit() or words[i + 3] in TENS)
+            )
             or (i > 0 and (words[i - 1].isdigit() or words[i - 1] in TENS or words[i - 1] == "ago"))
             or words[max(i - 2, 0) : i] == ["long", "time"]
             or (i > 0 and words[i - 1] in ("years", "yrs", "months", "decades"))
@@ -1601,15 +1604,13 @@ def _hypothetical(file: RuleFile, sentence: Any, start: int) -> bool:
     tokens = {t.lower_ for t in sentence}
     prefix = [t.lower_ for t in sentence[: start - sentence.start] if not t.is_punct]
     before = " " + " ".join(_without_lead_in(file, prefix)) + " "
+    # "as if something had burst" compares; it supposes nothing.
+    before_if = before.replace(" as if ", " as ")
     supposed = any(f" {s.lower()} " in before for s in file.supposition_starts)
     supposes = supposed or (
         "hypothetical_words" in lists
         and (
-            # "as if something had burst" compares; it supposes nothing.
-            any(
-                f" {s.lower()} " in before.replace(" as if ", " as ")
-                for s in file.hypothetical_starts
-            )
+            any(f" {s.lower()} " in before_if for s in file.hypothetical_starts)
             or any(before.startswith(f" {s.lower()} ") for s in file.hypothetical_openers)
         )
         and bool(tokens & file.words(["@hypothetical_words"]))
