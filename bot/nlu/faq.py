@@ -79,6 +79,14 @@ LETTER_CLOSING = re.compile(
     r"thanks in advance|sincerely|respectfully)\b[^?]{0,60}$",
     re.IGNORECASE,
 )
+# The letter's polite request ("I should be grateful if you could tell me whether ..."): its
+# frame too, not a request for a personal decision.
+POLITE_REQUEST = re.compile(
+    r"\b(?:i|we)\s*(?:should|would|'d)\s+be\s+(?:most\s+|very\s+|so\s+)?grateful\s+if\s+"
+    r"(?:you|someone|somebody|anyone)\s+(?:could|would|can|might)\s+(?:please\s+)?(?:kindly\s+)?"
+    r"(?:tell|let|advise|explain|inform|confirm)(?:\s+(?:me|us))?(?:\s+know)?\b",
+    re.IGNORECASE,
+)
 # A message that is little more than its frame ("Dear team, thanks!") keeps every token.
 LETTER_MIN_TOKENS = 3
 QUESTION_START = frozenset(
@@ -238,12 +246,18 @@ class TokenNormaliser(GraphComponent):
 
     @staticmethod
     def _without_letter_frame(tokens: list[Token], text: str) -> list[Token]:
-        """The tokens without the letter's greeting and sign-off, when a question is left."""
+        """The tokens without the letter's greeting, polite request and sign-off, when a
+        question is left."""
         opening = LETTER_OPENING.match(text)
         closing = LETTER_CLOSING.search(text)
         start = opening.end() if opening else 0
         end = closing.start() if closing else len(text)
-        kept = [t for t in tokens if start <= t.start < end]
+        requests = [found.span() for found in POLITE_REQUEST.finditer(text)]
+        kept = [
+            t
+            for t in tokens
+            if start <= t.start < end and not any(a <= t.start < b for a, b in requests)
+        ]
         return kept if len(kept) >= LETTER_MIN_TOKENS else tokens
 
     @staticmethod

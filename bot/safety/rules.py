@@ -402,6 +402,7 @@ DIALECT_WORDS = {
     "aff": "off", "masel": "myself", "gyaan": "going", "gaun": "going", "dat": "that",
     "dis": "this", "de": "the", "dem": "them", "tae": "to", "jist": "just", "naethin": "nothing",
     "onythin": "anything", "ither": "other", "richt": "right", "auld": "old",
+    "cannet": "can't", "nowt": "nothing", "snaw": "snow",
 }  # fmt: skip
 # "me da" and "yer da" are a father (Irish English), not "the"; a word joined by a hyphen is
 # another word ("Wi-Fi").
@@ -1177,6 +1178,8 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         holds = (word in ("keep", "keeps") and after in HELD) or (
             word == "still" and after in CARRIES and then in HELD
         )
+        # "whilst still sitting (as a judge)", "while still at school": a time of life.
+        while_still = word == "still" and i > 0 and words[i - 1] in ("while", "whilst")
         # "would that old head injury keep me from getting botox": stand in the way, not again.
         prevents = word in ("keep", "keeps") and after in OBJECTS and then == "from"
         # "I carry a pen since": ever since, holding it, not the sign again.
@@ -1245,6 +1248,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             and not a_place
             and not not_right_now
             and not holds
+            and not while_still
             and not prevents
             and not treated
             and not off_medicines
@@ -1351,8 +1355,14 @@ def _long_ago(file: RuleFile, sentence: Any) -> bool:
 
 
 def _a_year(word: str) -> bool:
-    """A year such as 2019 ("back in 2016", "since 2013")."""
+    """A year such as 2019 ("back in 2016", "since 2013"), also at the end of a date
+    ("on 14/02/2016")."""
+    if (date := DATE.fullmatch(word)) is not None:
+        word = date.group(1)
     return word.isdecimal() and 1900 <= int(word) <= 2099
+
+
+DATE = re.compile(r"\d{1,2}[/.-]\d{1,2}[/.-](\d{4})")
 
 
 def _placed_in_the_past(file: RuleFile, sentence: Any) -> bool:
@@ -1676,10 +1686,12 @@ def _written_up(file: RuleFile, doc: Any, sentence: Any) -> bool:
 # After "now" and a number, these (and the file's `recent_units`) make a time, not an age:
 # "now 30 seconds later", "now 3 am" (_happening_again).
 CLOCK_WORDS = frozenset({"second", "seconds", "sec", "secs", "min", "hr", "am", "pm", "o'clock"})
-# "would I still be allowed Botox?", "just a really bad migraine": "still" after a modal or a
-# pronoun, and "just" before JUST_NOT_NOW, say nothing of now; after THIS_ONE, "just" still
-# does ("is this just a faint?").
-STILL_AFTER = frozenset({"would", "could", "can", "will", "should", "i", "you", "we", "they", "it"})
+# "would I still be allowed Botox?", "just a really bad migraine": "still" after a modal, a
+# pronoun or "while" ("whilst still sitting" as a judge, years ago), and "just" before
+# JUST_NOT_NOW, say nothing of now; after THIS_ONE, "just" still does ("is this just a faint?").
+STILL_AFTER = frozenset(
+    {"would", "could", "can", "will", "should", "i", "you", "we", "they", "it", "while", "whilst"}
+)
 THIS_ONE = frozenset({"this", "it", "that", "he", "she", "i", "it's", "'s"})
 JUST_NOT_NOW = frozenset(
     {"a", "an", "the", "really", "mention", "nerves", "wondering", "curious", "checking",

@@ -1,4 +1,5 @@
-"""TokenNormaliser's `letter_frame`: a letter's greeting and sign-off are not counted."""
+"""TokenNormaliser's `letter_frame`: a letter's greeting, polite request and sign-off are not
+counted."""
 
 from __future__ import annotations
 
@@ -29,6 +30,14 @@ def test_the_greeting_and_the_sign_off_with_its_name_go() -> None:
         ("Dear Dr. Shah, is it safe? Kind regards, Sam", "is it safe ?"),
         ("Dear team\nhow long does it last?\nBest wishes\nAnn", "how long does it last ?"),
         ("To whom it may concern: what does it cost? Many thanks.", "what does it cost ?"),
+        (
+            "Dear Sir, I should be most grateful if you could tell me whether it is painful?",
+            "whether it is painful ?",
+        ),
+        (
+            "We'd be grateful if someone would let us know what one round costs. Regards, Jo",
+            "what one round costs.",
+        ),
     ],
 )
 def test_other_greetings_and_sign_offs_go(text: str, left: str) -> None:
