@@ -1354,15 +1354,16 @@ def _long_ago(file: RuleFile, sentence: Any) -> bool:
     return past and not _happening_again(file, sentence)
 
 
+# A date ending in a year: "14/02/2016", "3.5.2019".
+DATE = re.compile(r"\d{1,2}[/.-]\d{1,2}[/.-](\d{4})")
+
+
 def _a_year(word: str) -> bool:
     """A year such as 2019 ("back in 2016", "since 2013"), also at the end of a date
     ("on 14/02/2016")."""
     if (date := DATE.fullmatch(word)) is not None:
         word = date.group(1)
     return word.isdecimal() and 1900 <= int(word) <= 2099
-
-
-DATE = re.compile(r"\d{1,2}[/.-]\d{1,2}[/.-](\d{4})")
 
 
 def _placed_in_the_past(file: RuleFile, sentence: Any) -> bool:
@@ -1686,12 +1687,10 @@ def _written_up(file: RuleFile, doc: Any, sentence: Any) -> bool:
 # After "now" and a number, these (and the file's `recent_units`) make a time, not an age:
 # "now 30 seconds later", "now 3 am" (_happening_again).
 CLOCK_WORDS = frozenset({"second", "seconds", "sec", "secs", "min", "hr", "am", "pm", "o'clock"})
-# "would I still be allowed Botox?", "just a really bad migraine": "still" after a modal, a
-# pronoun or "while" ("whilst still sitting" as a judge, years ago), and "just" before
-# JUST_NOT_NOW, say nothing of now; after THIS_ONE, "just" still does ("is this just a faint?").
-STILL_AFTER = frozenset(
-    {"would", "could", "can", "will", "should", "i", "you", "we", "they", "it", "while", "whilst"}
-)
+# "would I still be allowed Botox?", "just a really bad migraine": "still" after a modal or a
+# pronoun, and "just" before JUST_NOT_NOW, say nothing of now; after THIS_ONE, "just" still
+# does ("is this just a faint?").
+STILL_AFTER = frozenset({"would", "could", "can", "will", "should", "i", "you", "we", "they", "it"})
 THIS_ONE = frozenset({"this", "it", "that", "he", "she", "i", "it's", "'s"})
 JUST_NOT_NOW = frozenset(
     {"a", "an", "the", "really", "mention", "nerves", "wondering", "curious", "checking",
