@@ -402,7 +402,13 @@ DIALECT_WORDS = {
     "aff": "off", "masel": "myself", "gyaan": "going", "gaun": "going", "dat": "that",
     "dis": "this", "de": "the", "dem": "them", "tae": "to", "jist": "just", "naethin": "nothing",
     "onythin": "anything", "ither": "other", "richt": "right", "auld": "old",
-    "cannet": "can't", "nowt": "nothing", "snaw": "snow",
+    "cannet": "can't", "nowt": "nothing", "snaw": "snow", "wen": "when",
+    # The final g dropped in speech ("thinkin bout takin my own life").
+    "takin": "taking", "thinkin": "thinking", "endin": "ending", "killin": "killing",
+    "cuttin": "cutting", "hurtin": "hurting", "livin": "living", "wakin": "waking",
+    "breathin": "breathing", "bleedin": "bleeding", "swallowin": "swallowing", "talkin": "talking",
+    "feelin": "feeling", "shakin": "shaking", "slurrin": "slurring", "droopin": "drooping",
+    "vomitin": "vomiting", "chokin": "choking", "fittin": "fitting", "collapsin": "collapsing",
 }  # fmt: skip
 # "me da" and "yer da" are a father (Irish English), not "the"; a word joined by a hyphen is
 # another word ("Wi-Fi").

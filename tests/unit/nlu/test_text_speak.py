@@ -9,6 +9,7 @@ def test_each_shorthand_is_one_lower_case_token_read_as_one_word() -> None:
     table = text_speak()
     assert table["wen"] == "when" and table["u"] == "you"
     assert table["lang"] == "long" and table["jags"] == "injections"  # Scots
+    assert table["divvent"] == "not" and table["yow"] == "you"  # Tyneside, Black Country
     for short, word in table.items():
         assert short == short.lower() and short.isalnum(), short
         assert word.isalpha() and " " not in word, word
