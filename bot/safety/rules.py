@@ -408,7 +408,8 @@ DIALECT_WORDS = {
     "cuttin": "cutting", "hurtin": "hurting", "livin": "living", "wakin": "waking",
     "breathin": "breathing", "bleedin": "bleeding", "swallowin": "swallowing", "talkin": "talking",
     "feelin": "feeling", "shakin": "shaking", "slurrin": "slurring", "droopin": "drooping",
-    "vomitin": "vomiting", "chokin": "choking", "fittin": "fitting", "collapsin": "collapsing",
+    "vomitin": "vomiting", "chokin": "choking", "collapsin": "collapsing",
+    # Not "fittin": "I'm fittin to go" is Southern US "about to", not a fit.
 }  # fmt: skip
 # "me da" and "yer da" are a father (Irish English), not "the"; a word joined by a hyphen is
 # another word ("Wi-Fi").
