@@ -206,6 +206,8 @@ class TokenNormaliser(GraphComponent):
             if self.config["brand_marks"]:
                 tokens = self._without_marks(tokens)
             text = str(message.get(TEXT) or "")
+            if self.config["autocorrect"]:
+                tokens = self._joined(tokens)
             if self.config["letter_frame"]:
                 tokens = self._without_letter_frame(tokens, text)
             for token in tokens:
@@ -231,6 +233,23 @@ class TokenNormaliser(GraphComponent):
             typed = text[token.start : token.end]
             return autocorrect().get(typed, autocorrect().get(typed.lower()))
         return None
+
+    @staticmethod
+    def _joined(tokens: list[Token]) -> list[Token]:
+        """Two tokens that dictation made of one of ours ("bo tox", "my grains"): the keys of
+        autocorrect.yml with a space become one token, the word meant."""
+        pairs = {typed.lower(): meant for typed, meant in autocorrect().items() if " " in typed}
+        joined: list[Token] = []
+        i = 0
+        while i < len(tokens):
+            pair = " ".join(t.text.lower() for t in tokens[i : i + 2])
+            if i + 1 < len(tokens) and (meant := pairs.get(pair)):
+                joined.append(Token(meant, tokens[i].start, tokens[i + 1].end, lemma=meant))
+                i += 2
+            else:
+                joined.append(tokens[i])
+                i += 1
+        return joined
 
     @staticmethod
     def _without_marks(tokens: list[Token]) -> list[Token]:

@@ -403,6 +403,8 @@ DIALECT_WORDS = {
     "dis": "this", "de": "the", "dem": "them", "tae": "to", "jist": "just", "naethin": "nothing",
     "onythin": "anything", "ither": "other", "richt": "right", "auld": "old",
     "cannet": "can't", "nowt": "nothing", "snaw": "snow", "wen": "when",
+    # Caribbean English "meh" ("take me in meh sleep").
+    "meh": "my",
     # The final g dropped in speech ("thinkin bout takin my own life").
     "takin": "taking", "thinkin": "thinking", "endin": "ending", "killin": "killing",
     "cuttin": "cutting", "hurtin": "hurting", "livin": "living", "wakin": "waking",
@@ -419,7 +421,7 @@ DIALECT = re.compile(
         r"(?<!me )(?<!my )(?<!yer )(?<!your )(?<!our )da" if word == "da" else word
         for word in DIALECT_WORDS
     )
-    + r")\b(?![-'])"
+    + r")\b(?!-)(?!'(?!s\b))"
 )
 BODY_AFTER_ME = re.compile(
     r"\bme(?= (face|head|heid|hand|haand|hands|arm|arms|leg|legs|eye|eyes|een|mouth|mooth|lips"
@@ -1018,6 +1020,15 @@ def _negated(file: RuleFile, doc: Any, start: int) -> bool:
     across "or" / "nor", at most five ("never had weakness or trouble talking")."""
     if not file.negations:
         return False
+    # "I'm not hoarse", "she isn't confused": a state denied with "be" and "not"; not an action
+    # ("she isn't breathing properly" is the sign).
+    if (
+        start >= 2
+        and doc[start - 1].lower_ in NEGATED
+        and doc[start - 2].lower_ in BE_FORMS
+        and not doc[start].lower_.endswith(("ing", "in"))
+    ):
+        return True
     listed = False
     for distance, token in enumerate(reversed(doc[max(start - 5, 0) : start]), start=1):
         if token.is_punct:
@@ -1105,6 +1116,7 @@ RECOVERED = frozenset({"recovered", "healed", "resolved"})
 MIGRAINE_WORDS = frozenset({"migraine", "migraines", "headache", "headaches", "mine"})
 TURNS = frozenset({"but", "though", "although", "however", "until", "till", "yet"})
 NEGATED = frozenset({"not", "n't", "never", "no"})
+BE_FORMS = frozenset({"am", "'m", "is", "'s", "are", "'re", "was", "were", "be", "being", "been"})
 
 
 def _names_the_treatment(words: list[str], i: int) -> bool:

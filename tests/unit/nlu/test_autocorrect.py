@@ -5,11 +5,30 @@ from __future__ import annotations
 from bot.nlu.faq import autocorrect
 
 
-def test_each_entry_is_one_token_read_as_one_word() -> None:
+def test_each_entry_is_one_or_two_tokens_read_as_one_word() -> None:
     table = autocorrect()
     assert table["Box"] == "botox" and table["migrant"] == "migraine"
+    assert table["bo tox"] == "botox" and table["my grains"] == "migraines"
     for typed, meant in table.items():
-        assert typed.isalpha() and meant.isalpha() and meant == meant.lower(), typed
+        assert all(part.isalpha() for part in typed.split(" ")) and len(typed.split(" ")) <= 2
+        assert meant.isalpha() and meant == meant.lower(), typed
+
+
+def test_dictated_pairs_become_one_token() -> None:
+    """Voice-to-text writes "bo tox" and "my grains": each pair is counted as our one word,
+    and a word that only starts a pair ("my head") stays as it is."""
+    from rasa.nlu.tokenizers.tokenizer import Token
+
+    from bot.nlu.faq import TokenNormaliser
+
+    words = "can bo tox help my grains and my head".split()
+    tokens, at = [], 0
+    for word in words:
+        tokens.append(Token(word, at, at + len(word)))
+        at += len(word) + 1
+    joined = TokenNormaliser._joined(tokens)
+    assert [t.text for t in joined] == ["can", "botox", "help", "migraines", "and", "my", "head"]
+    assert (joined[1].start, joined[1].end) == (4, 10)
 
 
 def test_a_lower_case_box_stays_a_box() -> None:
