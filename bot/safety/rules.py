@@ -402,7 +402,7 @@ DIALECT_WORDS = {
     "aff": "off", "masel": "myself", "gyaan": "going", "gaun": "going", "dat": "that",
     "dis": "this", "de": "the", "dem": "them", "tae": "to", "jist": "just", "naethin": "nothing",
     "onythin": "anything", "ither": "other", "richt": "right", "auld": "old",
-    "cannet": "can't", "nowt": "nothing", "snaw": "snow", "wen": "when",
+    "cannet": "can't", "nowt": "nothing", "snaw": "snow", "wen": "when", "aw": "all", "bein": "being",
     # Caribbean English "meh" ("take me in meh sleep").
     "meh": "my",
     # The final g dropped in speech ("thinkin bout takin my own life").
@@ -410,7 +410,7 @@ DIALECT_WORDS = {
     "cuttin": "cutting", "hurtin": "hurting", "livin": "living", "wakin": "waking",
     "breathin": "breathing", "bleedin": "bleeding", "swallowin": "swallowing", "talkin": "talking",
     "feelin": "feeling", "shakin": "shaking", "slurrin": "slurring", "droopin": "drooping",
-    "vomitin": "vomiting", "chokin": "choking", "collapsin": "collapsing",
+    "vomitin": "vomiting", "chokin": "choking", "collapsin": "collapsing", "spurtin": "spurting",
     # Not "fittin": "I'm fittin to go" is Southern US "about to", not a fit.
 }  # fmt: skip
 # "me da" and "yer da" are a father (Irish English), not "the"; a word joined by a hyphen is
