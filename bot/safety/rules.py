@@ -1120,6 +1120,8 @@ RECOVERED = frozenset({"recovered", "healed", "resolved"})
 MIGRAINE_WORDS = frozenset({"migraine", "migraines", "headache", "headaches", "mine"})
 TURNS = frozenset({"but", "though", "although", "however", "until", "till", "yet"})
 NEGATED = frozenset({"not", "n't", "never", "no"})
+# Before "warning", these make it how a sign came ("without any warning"), not a leaflet's warning.
+UNWARNED = frozenset({"without", "no", "any", "little"})
 BE_FORMS = frozenset({"am", "'m", "is", "'s", "are", "'re", "was", "were", "be", "being", "been"})
 
 
@@ -1804,8 +1806,13 @@ def _about_now(file: RuleFile, sentence: Any) -> bool:
 
 
 def _mentions_reading(file: RuleFile, span: Any) -> bool:
-    """A `reading_words` word or a `reading_phrases` phrase in `span` (a sentence or the doc)."""
-    words = {t.lower_ for t in span}
+    """A `reading_words` word or a `reading_phrases` phrase in `span` (a sentence or the doc).
+    "Without warning" tells how a sign came, not what they read."""
+    words = {
+        t.lower_
+        for t in span
+        if not (t.i > 0 and t.lower_ == "warning" and t.nbor(-1).lower_ in UNWARNED)
+    }
     return bool(
         "reading_words" in file.word_lists and words & file.words(["@reading_words"])
     ) or _has_phrase(span, file.reading_phrases)
