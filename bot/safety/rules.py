@@ -403,7 +403,7 @@ DIALECT_WORDS = {
     "dis": "this", "de": "the", "dem": "them", "tae": "to", "jist": "just", "naethin": "nothing",
     "onythin": "anything", "ither": "other", "richt": "right", "auld": "old",
     "cannet": "can't", "nowt": "nothing", "snaw": "snow", "wen": "when", "aw": "all",
-    "bein": "being",
+    "bein": "being", "ony": "any", "mair": "more",
     # Caribbean English "meh" ("take me in meh sleep").
     "meh": "my",
     # The final g dropped in speech ("thinkin bout takin my own life").
@@ -412,6 +412,7 @@ DIALECT_WORDS = {
     "breathin": "breathing", "bleedin": "bleeding", "swallowin": "swallowing", "talkin": "talking",
     "feelin": "feeling", "shakin": "shaking", "slurrin": "slurring", "droopin": "drooping",
     "vomitin": "vomiting", "chokin": "choking", "collapsin": "collapsing", "spurtin": "spurting",
+    "wantin": "wanting",
     # Not "fittin": "I'm fittin to go" is Southern US "about to", not a fit.
 }  # fmt: skip
 # "me da" and "yer da" are a father (Irish English), not "the"; a word joined by a hyphen is
