@@ -238,7 +238,7 @@ class TokenNormaliser(GraphComponent):
     def _joined(tokens: list[Token]) -> list[Token]:
         """Two tokens that dictation made of one of ours ("bo tox", "my grains"): the keys of
         autocorrect.yml with a space become one token, the word meant."""
-        pairs = {typed.lower(): meant for typed, meant in autocorrect().items() if " " in typed}
+        pairs = dictated_pairs()
         joined: list[Token] = []
         i = 0
         while i < len(tokens):
@@ -510,6 +510,12 @@ def autocorrect() -> dict[str, str]:
 
     table = yaml.safe_load((Path(__file__).parent / "autocorrect.yml").read_text(encoding="utf-8"))
     return {str(typed): str(meant) for typed, meant in table.items()}
+
+
+@lru_cache(maxsize=1)
+def dictated_pairs() -> dict[str, str]:
+    """The two-word keys of autocorrect.yml, lower case -> the word meant."""
+    return {typed.lower(): meant for typed, meant in autocorrect().items() if " " in typed}
 
 
 def normalised_text(message: Message) -> str:

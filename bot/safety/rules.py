@@ -1338,7 +1338,7 @@ def _asks(file: RuleFile, sentence: Any) -> bool:
 
 # A sentence that starts with one of these gives examples ("Like trouble swallowing, drooping
 # eyelid, that kind of thing.").
-EXAMPLE_STARTS = ("like", "such as", "for example", "for instance", "e.g", "eg", "things like")
+EXAMPLE_STARTS = ("like", "such as", "for example", "for instance", "e.g.", "eg", "things like")
 
 
 def _examples_for_a_question(file: RuleFile, sentence: Any) -> bool:
