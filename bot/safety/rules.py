@@ -774,7 +774,10 @@ def _conditions(
         and (_asks(file, sentence) or _examples_for_a_question(file, sentence))
     )
     # "... is it normal I can't swallow since yesterday?": a now word or a time outweighs it.
-    if asks and _says_not_happening(file, doc) and not _about_now(file, sentence):
+    # The signs may sit in a sentence of their own ("I've read about swallowing and drooping
+    # eyelids ... Nothing is wrong now"): a question anywhere in the message is enough.
+    asked = asks or (rule.general_questions != "fire" and any(_asks(file, s) for s in doc.sents))
+    if asked and _says_not_happening(file, doc) and not _about_now(file, sentence):
         return False, "blocked: a question, and the message says it is not happening"
     if general:
         if rule.general_questions == "exempt":
