@@ -769,15 +769,12 @@ def _conditions(
         return False, f"blocked: the classifier's intent {intent!r} answers it (answered_by)"
     sentence = doc[start].sent
     general = rule.general_questions != "fire" and is_general_question(file, sentence)
-    asks = general or (
-        rule.general_questions != "fire"
-        and (_asks(file, sentence) or _examples_for_a_question(file, sentence))
-    )
-    # "... is it normal I can't swallow since yesterday?": a now word or a time outweighs it.
     # The signs may sit in a sentence of their own ("I've read about swallowing and drooping
-    # eyelids ... Nothing is wrong now"): a question anywhere in the message is enough.
-    asked = asks or (rule.general_questions != "fire" and any(_asks(file, s) for s in doc.sents))
-    if asked and _says_not_happening(file, doc) and not _about_now(file, sentence):
+    # eyelids ... Nothing is wrong now"; "Which symptoms mean 999? Like trouble swallowing."):
+    # a question anywhere in the message is enough.
+    asks = general or (rule.general_questions != "fire" and any(_asks(file, s) for s in doc.sents))
+    # "... is it normal I can't swallow since yesterday?": a now word or a time outweighs it.
+    if asks and _says_not_happening(file, doc) and not _about_now(file, sentence):
         return False, "blocked: a question, and the message says it is not happening"
     if general:
         if rule.general_questions == "exempt":
@@ -1337,22 +1334,6 @@ def _asks(file: RuleFile, sentence: Any) -> bool:
         or words[0] in starts
         or _has_phrase(sentence, file.indirect_questions)
     )
-
-
-# A sentence that starts with one of these gives examples ("Like trouble swallowing, drooping
-# eyelid, that kind of thing.").
-EXAMPLE_STARTS = ("like", "such as", "for example", "for instance", "e.g.", "eg", "things like")
-
-
-def _examples_for_a_question(file: RuleFile, sentence: Any) -> bool:
-    """The sentence gives examples for the question right before it: "Which symptoms mean I
-    should phone 999? Like trouble swallowing, drooping eyelid, that kind of thing." asks too."""
-    if sentence.start == 0:
-        return False
-    words = " ".join(t.lower_ for t in sentence if not t.is_punct) + " "
-    if not any(words.startswith(f"{start} ") for start in EXAMPLE_STARTS):
-        return False
-    return _asks(file, sentence.doc[sentence.start - 1].sent)
 
 
 def _asks_inside(file: RuleFile, sentence: Any) -> bool:
