@@ -1065,6 +1065,11 @@ HELD = frozenset({"a", "an", "the", "my", "his", "her", "their", "your", "our", 
 OBJECTS = frozenset({"me", "him", "her", "them", "us", "you"})
 # "I still carry an adrenaline pen": after "still", holding something, not the sign again.
 CARRIES = frozenset({"carry", "carries", "keep", "keeps", "have", "has"})
+# "still tells the story", "still remembers it": telling or remembering it, not the sign again.
+RETELLING = frozenset(
+    {"tell", "tells", "remember", "remembers", "mention", "mentions", "recall", "recalls", "joke",
+     "jokes", "remind", "reminds", "tease", "teases"}
+)  # fmt: skip
 # After "just", a habit or "merely", not "just now": "I just avoid them and carry my pen", "just
 # something to mention".
 JUST_HABITS = frozenset(
@@ -1206,6 +1211,8 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         )
         # "whilst still sitting (as a judge)", "while still at school": a time of life.
         while_still = word == "still" and i > 0 and words[i - 1] in ("while", "whilst")
+        # "my grandad still tells the story": the story retold, not the sign again.
+        retold = word == "still" and after in RETELLING
         # "would that old head injury keep me from getting botox": stand in the way, not again.
         prevents = word in ("keep", "keeps") and after in OBJECTS and then == "from"
         # "I carry a pen since": ever since, holding it, not the sign again.
@@ -1275,6 +1282,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             and not not_right_now
             and not holds
             and not while_still
+            and not retold
             and not prevents
             and not treated
             and not off_medicines
@@ -1636,7 +1644,7 @@ def _hypothetical(file: RuleFile, sentence: Any, start: int) -> bool:
     lists = file.word_lists
     if "now_words" not in lists or "recent_units" not in lists or "long_ago" not in lists:
         return False
-    if _about_anyone(file, sentence, start):
+    if _about_anyone(file, sentence, start) or _examples_of_a_supposition(file, sentence):
         return True
     tokens = {t.lower_ for t in sentence}
     prefix = [t.lower_ for t in sentence[: start - sentence.start] if not t.is_punct]
@@ -1660,6 +1668,29 @@ def _hypothetical(file: RuleFile, sentence: Any, start: int) -> bool:
     # after something is part of what is supposed; only a time ago or recent is about now. A
     # plain "if" keeps it ("if I got double vision 3 hours after my injections, is that bad?").
     return read or (supposes and not _a_time_ago(file, sentence, supposed=supposed))
+
+
+# At most this many words in a question of signs alone ("Face swell, itchy?").
+EXAMPLES_MAX_WORDS = 6
+
+
+def _examples_of_a_supposition(file: RuleFile, sentence: Any) -> bool:
+    """ "If after Botox have allergy, how to know? Face swell, itchy?": a short question of signs
+    alone, with no word about the writer or now, right after a question that starts by supposing
+    ("if", `supposition_starts`) and says nothing of now, gives examples of that question ("my
+    face is swelling?" is theirs)."""
+    doc = sentence.doc
+    words = [t.lower_ for t in sentence if not t.is_punct]
+    if sentence.start == 0 or sentence[-1].text != "?" or len(words) > EXAMPLES_MAX_WORDS:
+        return False
+    if not file.words(["@happening_to_writer", "@now_words"]).isdisjoint(words):
+        return False
+    previous = doc[sentence.start - 1].sent
+    asked = " " + " ".join(_without_lead_in(file, [t.lower_ for t in previous if not t.is_punct]))
+    supposes = asked.startswith(" if ") or any(
+        asked.startswith(f" {s.lower()} ") for s in file.supposition_starts
+    )
+    return previous[-1].text == "?" and supposes and not _says_now(file, previous)
 
 
 def _about_anyone(file: RuleFile, sentence: Any, start: int) -> bool:
