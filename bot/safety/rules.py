@@ -1213,6 +1213,8 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         while_still = word == "still" and i > 0 and words[i - 1] in ("while", "whilst")
         # "my grandad still tells the story": the story retold, not the sign again.
         retold = word == "still" and after in RETELLING
+        # "when I was still living in Mauritius", "when I was still down the mine": a time of life.
+        was_still = word == "still" and i > 0 and words[i - 1] in ("was", "were")
         # "would that old head injury keep me from getting botox": stand in the way, not again.
         prevents = word in ("keep", "keeps") and after in OBJECTS and then == "from"
         # "I carry a pen since": ever since, holding it, not the sign again.
@@ -1283,6 +1285,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             and not holds
             and not while_still
             and not retold
+            and not was_still
             and not prevents
             and not treated
             and not off_medicines
