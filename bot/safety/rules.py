@@ -44,7 +44,9 @@ it happening again does not fire. A `happening_again` word up to three words aft
 "never", "nothing", "no", "fine", "better" or "recovered", or right before "clear" or "normal", does
 not count ("none since", "never needed it since", "fully better now", "came back clear"), nor does
 "now" before "know" or "realise" ("what I now know was a bleed"), "back" up to three words before
-"normal" or "usual" ("back to my normal") or "back" as a place or a time ("the back of my skull",
+"normal" or "usual" ("back to my normal"), "still" after "while" or "was" ("when I was still living
+in ...") or before "tells" or "remembers" ("my grandad still tells the story"), or "back" as a place
+or a time ("the back of my skull",
 "my lower back", "back home", "back then"), nor does one after "recovered", "healed" or "resolved"
 in the same clause ("recovered completely, I'm on aspirin now"; "but now" starts a new one), nor
 "now" up to three words before "well", "fine" or "recovered" ("now he is fully well"); a
@@ -78,6 +80,9 @@ sentence starting with one of its `hypothetical_openers` ("say I got double visi
 sentence with a `hypothetical_words` word ("ever", "would", "someone"), does not fire when it has no
 `now_words` word and no time ("2 days after", "last night"): "if I ever had trouble swallowing
 after my injections, who would I call, 111?" does not fire; "if he can't breathe" still does. A
+short question of signs alone with no word about the writer or now, right after a question that
+starts with one of those starts, gives its examples and does not fire ("If after Botox have
+allergy, how to know? Face swell, itchy?"). A
 match in a sentence with a `reading_words` word ("leaflet", "mentioned") or one of the file's
 `reading_phrases` ("read about") and no `now_words` word does not fire either, unless a
 `someone_now` word comes between the last reading word before the match and the match ("we were
@@ -1065,6 +1070,9 @@ HELD = frozenset({"a", "an", "the", "my", "his", "her", "their", "your", "our", 
 OBJECTS = frozenset({"me", "him", "her", "them", "us", "you"})
 # "I still carry an adrenaline pen": after "still", holding something, not the sign again.
 CARRIES = frozenset({"carry", "carries", "keep", "keeps", "have", "has"})
+# Before "still", these make it a time of life ("whilst still sitting as a judge", "when I was still
+# down the mine").
+STILL_THEN = frozenset({"while", "whilst", "was", "were"})
 # "still tells the story", "still remembers it": telling or remembering it, not the sign again.
 RETELLING = frozenset(
     {"tell", "tells", "remember", "remembers", "mention", "mentions", "recall", "recalls", "joke",
@@ -1209,12 +1217,10 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         holds = (word in ("keep", "keeps") and after in HELD) or (
             word == "still" and after in CARRIES and then in HELD
         )
-        # "whilst still sitting (as a judge)", "while still at school": a time of life.
-        while_still = word == "still" and i > 0 and words[i - 1] in ("while", "whilst")
+        # "while still at school", "when I was still living in Mauritius": a time of life.
+        time_of_life = word == "still" and i > 0 and words[i - 1] in STILL_THEN
         # "my grandad still tells the story": the story retold, not the sign again.
         retold = word == "still" and after in RETELLING
-        # "when I was still living in Mauritius", "when I was still down the mine": a time of life.
-        was_still = word == "still" and i > 0 and words[i - 1] in ("was", "were")
         # "would that old head injury keep me from getting botox": stand in the way, not again.
         prevents = word in ("keep", "keeps") and after in OBJECTS and then == "from"
         # "I carry a pen since": ever since, holding it, not the sign again.
@@ -1283,9 +1289,8 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             and not a_place
             and not not_right_now
             and not holds
-            and not while_still
+            and not time_of_life
             and not retold
-            and not was_still
             and not prevents
             and not treated
             and not off_medicines
@@ -1690,9 +1695,9 @@ def _examples_of_a_supposition(file: RuleFile, sentence: Any) -> bool:
         return False
     previous = doc[sentence.start - 1].sent
     asked = " " + " ".join(_without_lead_in(file, [t.lower_ for t in previous if not t.is_punct]))
-    supposes = asked.startswith(" if ") or any(
-        asked.startswith(f" {s.lower()} ") for s in file.supposition_starts
-    )
+    asked += " "
+    starts = (*file.hypothetical_starts, *file.supposition_starts)
+    supposes = any(asked.startswith(f" {s.lower()} ") for s in starts)
     return previous[-1].text == "?" and supposes and not _says_now(file, previous)
 
 
