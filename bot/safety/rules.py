@@ -1223,6 +1223,8 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         retold = word == "still" and after in RETELLING
         # "would that old head injury keep me from getting botox": stand in the way, not again.
         prevents = word in ("keep", "keeps") and after in OBJECTS and then == "from"
+        # "dem keep mi in hospital" (Kriol past): a stay in hospital, not "keeps choking".
+        kept_in = word in ("keep", "keeps") and after in OBJECTS | {"mi"} and then == "in"
         # "I carry a pen since": ever since, holding it, not the sign again.
         carried_since = word == "since" and not CARRIED.isdisjoint(words[max(i - 5, 0) : i])
         # "I have not had any problems from it since then", "on blood thinners ever since with no
@@ -1240,6 +1242,9 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         well_now = (
             word == "now" and bool(next_three & (ALL_CLEAR | {"well"})) and not next_three & NEGATED
         )
+        # "but now she totally fine, 80 year old still cook pho": after it, until a turn.
+        if well_now:
+            recovered = True
         # "that's when my headaches started": when it began, not again.
         dated_start = word == "started" and "when" in words[max(i - 4, 0) : i]
         # "got my driving licence back years ago": long ago, not again.
@@ -1292,6 +1297,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             and not time_of_life
             and not retold
             and not prevents
+            and not kept_in
             and not treated
             and not off_medicines
             and not well_now
@@ -1456,22 +1462,34 @@ STORY_DATING_VERBS = DATING_VERBS | {"'s", "is"}
 
 def _dated_by_the_next(file: RuleFile, sentence: Any) -> bool:
     """The next sentence dates this one: "... I call an ambulance, and it ends up being a bleed
-    on the brain. That was 2017." """
+    on the brain. That was 2017.", "That's 25 years ago", "Dat da 15 years ago" (Kriol "that is";
+    read as "that the") or "That 15 year ago" (a number right after)."""
     doc = sentence.doc
-    return sentence.end < len(doc) and _dates(
-        file, doc[sentence.end].sent, DATING_STARTS, DATING_VERBS
+    if sentence.end >= len(doc):
+        return False
+    following = doc[sentence.end].sent
+    return _dates(file, following, DATING_STARTS, DATING_VERBS) or _dates(
+        file, following, STORY_DATING_STARTS, STORY_DATING_VERBS, number_next=True
     )
 
 
-def _dates(file: RuleFile, sentence: Any, starts: frozenset[str], verbs: frozenset[str]) -> bool:
+def _dates(
+    file: RuleFile,
+    sentence: Any,
+    starts: frozenset[str],
+    verbs: frozenset[str],
+    number_next: bool = False,
+) -> bool:
     """The sentence starts with one of `starts` and one of `verbs` ("That was") and is placed long
-    ago ("That was eight years ago")."""
-    return (
-        len(sentence) > 1
-        and sentence[0].lower_ in starts
-        and sentence[1].lower_ in verbs
-        and _placed_in_the_past(file, sentence)
+    ago ("That was eight years ago"). `number_next`: or a number instead of the verb, or "the"
+    and a number (the Kriol "da" read as "the")."""
+    if len(sentence) < 2 or sentence[0].lower_ not in starts:
+        return False
+    second = sentence[1]
+    numbered = number_next and (
+        second.like_num or (second.lower_ == "the" and len(sentence) > 2 and sentence[2].like_num)
     )
+    return (second.lower_ in verbs or numbered) and _placed_in_the_past(file, sentence)
 
 
 def _continues_the_story(file: RuleFile, doc: Any, sentence: Any) -> bool:

@@ -28,7 +28,7 @@ def test_the_copied_data_has_its_three_labels_and_no_duplicates() -> None:
         label: sum(1 for _, got in pairs if got == label)
         for label in ("emergency", "crisis", "not_urgent")
     }
-    assert counts == {"emergency": 1538, "crisis": 649, "not_urgent": 2533}
+    assert counts == {"emergency": 1538, "crisis": 649, "not_urgent": 2541}
     texts, labels, origins = training_set(
         NET_DIR, [("what is botox", "what_is_botox"), ("i want to die", "crisis")]
     )
@@ -161,3 +161,42 @@ def test_without_folds_the_reviewed_thresholds_are_used_and_nothing_is_cross_val
     assert net.crisis_model is not None and net.kind_model is not None
     with pytest.raises(ValueError, match="both thresholds"):
         train_net(tmp_path, [], folds=0, threshold=0.42)
+
+
+def test_the_meaning_net_calls_a_crisis_the_word_nets_miss() -> None:
+    """On the sentence vector alone: the word nets say nothing of these texts."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    crisis, calm = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    meaning = LogisticRegression().fit(np.array([crisis, calm] * 4), [1, 0] * 4)
+    texts, labels = ["i cant breathe", "what is botox"] * 3, [1, 0] * 3
+    report = cross_validate(texts, labels, ["x"] * 6, 0.9, 0.3, folds=2)
+    net = SafetyNet(
+        Constant(0.0), 0.5, report, None, Constant(0.0), 0.5, report,
+        meaning_model=meaning, meaning_threshold=0.6,
+    )  # fmt: skip
+    assert net.verdict("anything", crisis) == NetVerdict(True, "crisis", 0.0)
+    assert not net.verdict("anything", calm).fires
+    assert not net.verdict("anything").fires  # no vector (outside the pipeline): no meaning net
+
+
+def test_the_meaning_net_learns_the_crisis_task_without_the_emergencies(tmp_path: Path) -> None:
+    import numpy as np
+
+    write_three_kinds(tmp_path)
+    asked: list[str] = []
+
+    def vectors(texts: list[str]) -> Any:
+        asked.extend(texts)
+        return np.array([[1.0, 0.0] if "die" in t else [0.0, 1.0] for t in texts])
+
+    net = train_net(
+        tmp_path, [], folds=0, threshold=0.5, crisis_threshold=0.5, vectors=vectors,
+        meaning_threshold=0.6,
+    )  # fmt: skip
+    assert len(asked) == 16 and not any("breathe" in t for t in asked)
+    assert net.means_a_crisis(np.array([1.0, 0.0]))
+    assert not net.means_a_crisis(np.array([0.0, 1.0]))
+    without = train_net(tmp_path, [], folds=0, threshold=0.5, crisis_threshold=0.5)
+    assert without.meaning_model is None
