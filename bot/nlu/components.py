@@ -13,7 +13,6 @@ import json
 import logging
 import warnings
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -35,7 +34,6 @@ from sklearn.exceptions import ConvergenceWarning
 
 from bot.config import Settings
 from bot.nlu.compact import compact_weights
-from bot.nlu.encoder import SENTENCE_VECTOR, load_encoder
 from bot.nlu.faq import sentence_features, stacked
 from bot.nlu.rasa_patches import cache_event_types, compile_action_response_check
 from bot.safety.net import SafetyNet, train_net
@@ -58,30 +56,6 @@ def _answer_key(message: Message) -> str | None:
     intent = (message.get(INTENT) or {}).get("name")
     selected = ((message.get(RESPONSE_SELECTOR) or {}).get(intent) or {}).get("response") or {}
     return selected.get(INTENT_RESPONSE_KEY) or None
-
-
-def _sentence_vectors(training_data: TrainingData) -> Callable[[list[str]], Any]:
-    """The unit sentence vectors of texts, for the meaning net: an NLU example's from the
-    MiniLMFeaturizer that ran before, other texts (the net's own lines) encoded here, lower-cased
-    as the featurizer sees a message."""
-    known = {
-        m.get(TEXT): m.get(SENTENCE_VECTOR)
-        for m in training_data.intent_examples
-        if m.get(SENTENCE_VECTOR) is not None
-    }
-
-    def vectors(texts: list[str]) -> Any:
-        import numpy as np
-
-        missing = sorted({t for t in texts if t not in known})
-        if missing:
-            encoder = load_encoder(Settings.from_env().encoder_dir, threads=2)
-            known.update(
-                zip(missing, encoder.encode([t.lower() for t in missing], 32), strict=True)
-            )
-        return np.stack([known[t] for t in texts])
-
-    return vectors
 
 
 def _entry_choice(message: Message, retrieval_intent: str = "faq") -> tuple[str, float] | None:
@@ -126,9 +100,6 @@ class SafetyRouter(GraphComponent):
             "sentence_min_chars": 200,
             "sign_threshold": 1.0,
             "no_sign_threshold": 0.0,
-            # the meaning net on the MiniLM sentence vector (1.0: never fires)
-            "meaning_C": 16.0,
-            "meaning_threshold": 1.0,
         }
 
     def __init__(
@@ -190,9 +161,6 @@ class SafetyRouter(GraphComponent):
             sentence_min_chars=int(self._config["sentence_min_chars"]),
             sign_threshold=float(self._config["sign_threshold"]),
             no_sign_threshold=float(self._config["no_sign_threshold"]),
-            vectors=_sentence_vectors(training_data),
-            meaning_c=float(self._config["meaning_C"]),
-            meaning_threshold=float(self._config["meaning_threshold"]),
         )
         if net.report is not None:
             logger.info("%s", net.report.format())
@@ -235,7 +203,6 @@ class SafetyRouter(GraphComponent):
                 message.get("text_spacy_doc"),
                 _answer_key(message),
                 _entry_choice(message),
-                message.get(SENTENCE_VECTOR),
             )
             message.set(SAFETY_KEY, decision.as_output(), add_to_output=True)
             # Only a rule, the net, or an unconfirmed emergency changes the classifier's intent.

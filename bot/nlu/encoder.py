@@ -32,9 +32,6 @@ from bot.nlu.minilm import SentenceEncoder
 logger = logging.getLogger(__name__)
 
 _LOADED: dict[tuple[str, int, int], SentenceEncoder] = {}
-# The message's unit sentence vector, unscaled, kept on the message (not in the parse output) for
-# the safety net's meaning net (bot/safety/net.py), which comes after the classifiers.
-SENTENCE_VECTOR = "minilm_sentence_vector"
 
 
 def _absolute(directory: Path) -> Path:
@@ -126,15 +123,10 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
             vectors = encoder.encode(texts, int(self._config["training_batch_size"]))
         else:
             vectors = self.encoder.encode(texts)
+        vectors *= np.float32(self.scale)
         for message, vector in zip(messages, vectors, strict=True):
-            message.set(SENTENCE_VECTOR, vector)
             message.add_features(
-                Features(
-                    vector[None, :] * np.float32(self.scale),
-                    FEATURE_TYPE_SENTENCE,
-                    TEXT,
-                    self._identifier,
-                )
+                Features(vector[None, :], FEATURE_TYPE_SENTENCE, TEXT, self._identifier)
             )
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -29,18 +29,11 @@ emergencies left out, its threshold chosen the same way with its own false-alarm
 messages are few and unlike the emergencies, so the urgent net alone let about 1 in 5 of the
 development sets' crisis messages through (0.785); with the crisis net, 0.86 (docs/evaluation.md,
 fourth round). When it fires, the message gets the crisis reply.
-
-A fourth, the meaning net, reads no words at all: a logistic regression on the message's
-all-MiniLM-L6-v2 sentence vector (the one the classifiers see, bot/nlu/encoder.py), trained on the
-crisis net's task. Crises said in words no training line uses ("I do not think I should be here
-for it") sit near the crisis lines in meaning though they share few n-grams with them. When it
-scores a message at or above `meaning_threshold`, the message gets the crisis reply.
 """
 
 from __future__ import annotations
 
 import pickle
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -290,12 +283,8 @@ class SafetyNet:
         sentence_min_chars: int = 200,
         sign_threshold: float = 1.0,
         no_sign_threshold: float = 0.0,
-        meaning_model: Any = None,
-        meaning_threshold: float = 1.0,
     ) -> None:
         self.model = model
-        self.meaning_model = meaning_model
-        self.meaning_threshold = meaning_threshold
         self.sentence_threshold = sentence_threshold
         self.sentence_min_chars = sentence_min_chars
         self.sign_threshold = sign_threshold
@@ -325,20 +314,12 @@ class SafetyNet:
             return False
         return float(self.crisis_model.predict_proba([text])[0, 1]) >= self.crisis_threshold
 
-    def means_a_crisis(self, vector: Any) -> bool:
-        """Whether the meaning net fires on the message's unit sentence `vector` (None: not
-        encoded, as outside the Rasa pipeline)."""
-        if self.meaning_model is None or vector is None:
-            return False
-        row = vector.reshape(1, -1)
-        return float(self.meaning_model.predict_proba(row)[0, 1]) >= self.meaning_threshold
-
     def fires(self, text: str) -> bool:
         return self.verdict(text).fires
 
-    def verdict(self, text: str, vector: Any = None) -> NetVerdict:
+    def verdict(self, text: str) -> NetVerdict:
         score = self.score(text)
-        if self.crisis_fires(text, score) or self.means_a_crisis(vector):
+        if self.crisis_fires(text, score):
             return NetVerdict(True, "crisis", score)
         if score >= self.threshold:
             return NetVerdict(True, self.kind(text), score)
@@ -384,15 +365,10 @@ def train_net(
     sentence_min_chars: int = 200,
     sign_threshold: float = 1.0,
     no_sign_threshold: float = 0.0,
-    vectors: Callable[[list[str]], Any] | None = None,
-    meaning_c: float = 16.0,
-    meaning_threshold: float = 1.0,
 ) -> SafetyNet:
     """`threshold`, `crisis_threshold`: reviewed values (config.yml); None: cross-validation's.
     `folds` 0: no cross-validation (both thresholds reviewed; `python -m bot.safety.net` reports
-    them): it took 25 s of `rasa train` on 2 cores for a report the model does not use.
-    `vectors`: the unit sentence vectors of a list of texts, one row each; without it, no
-    meaning net."""
+    them): it took 25 s of `rasa train` on 2 cores for a report the model does not use."""
     texts, labels, origins = training_set(net_dir, nlu_examples)
     is_crisis, crisis_rows = crisis_task(labels, origins)
     report = crisis_report = None
@@ -421,17 +397,12 @@ def train_net(
     kind_model = with_features(
         features, make_classifier(c).fit(x[urgent], [is_crisis[i] for i in urgent])
     )
-    crisis_labels = [is_crisis[i] for i in crisis_only]
-    crisis_model = with_features(features, make_classifier(c).fit(x[crisis_only], crisis_labels))
-    meaning_model = None
-    if vectors is not None:
-        meaning_model = make_classifier(meaning_c).fit(
-            vectors([texts[i] for i in crisis_only]), crisis_labels
-        )
+    crisis_model = with_features(
+        features, make_classifier(c).fit(x[crisis_only], [is_crisis[i] for i in crisis_only])
+    )
     return SafetyNet(
         model, threshold, report, kind_model, crisis_model, crisis_threshold, crisis_report,
         sentence_threshold, sentence_min_chars, sign_threshold, no_sign_threshold,
-        meaning_model, meaning_threshold,
     )  # fmt: skip
 
 

@@ -6,8 +6,7 @@
    decision `crisis`: the crisis reply
 3. the second net (bot/safety/net.py) scores the message at or above its threshold
    -> intent `emergency`, decision `urgent_unconfirmed`: the short urgent-help reply, marked
-   for review; or decision `crisis` (the crisis reply) when its second model calls it a crisis,
-   or its meaning net does (on the message's sentence vector: crises in words no line uses).
+   for review; or decision `crisis` (the crisis reply) when its second model calls it a crisis.
    In a long message that nothing above fired on, it also scores, one by one, the sentences
    that name a sign and that the rules' checks let through (not long ago, not a habit, a
    supposition, a reading or a question about no one now: CompiledRules.sentences_told_as_now),
@@ -176,15 +175,13 @@ class SafetyCheck:
         doc: Any | None = None,
         answer_key: str | None = None,
         entry_choice: tuple[str, float] | None = None,
-        vector: Any = None,
     ) -> tuple[Decision, list[Match]]:
         """`doc`: the project pipeline's parse of text.lower() (Rasa's SpacyNLP makes it);
         parsed here when not given or when the rules read the text otherwise (dictated
         punctuation, emoji, dialect spellings: CompiledRules.normalised). `answer_key`: what
         would answer the message, e.g. `faq/<entry>`, which off-topic rules compare with the
         entries that cover their subject.
-        `entry_choice`: the entry selector's best entry and its confidence, whatever the intent.
-        `vector`: the message's unit sentence vector, for the net's meaning net."""
+        `entry_choice`: the entry selector's best entry and its confidence, whatever the intent."""
         normal = self.rules.normalised(text)
         if doc is None or doc.text != normal:
             doc = self.rules.nlp(normal)
@@ -205,7 +202,7 @@ class SafetyCheck:
             entry = entry_choice[0]
         if self.net is None:
             return route(matches, classifier_intent, entry=entry), matches
-        verdict = self.net.verdict(text, vector)
+        verdict = self.net.verdict(text)
         if not any(m.fired and m.decision in (EMERGENCY, CRISIS) for m in matches):
             verdict = self._weigh_signs(self.net, text, doc, verdict)
         # "Nothing is happening" denies a symptom, not a wish to die: a crisis is never quieted.

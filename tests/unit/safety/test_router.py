@@ -17,7 +17,7 @@ class FakeNet:
     def __init__(self, score: float) -> None:
         self._score = score
 
-    def verdict(self, text: str, vector: Any = None) -> NetVerdict:
+    def verdict(self, text: str) -> NetVerdict:
         return verdict(self._score)
 
     sentence_min_chars = 200
@@ -491,7 +491,7 @@ def test_every_practical_and_decision_entry_is_an_faq_entry(compiled_rules: Comp
 
 
 class FakeCrisisNet(FakeNet):
-    def verdict(self, text: str, vector: Any = None) -> NetVerdict:
+    def verdict(self, text: str) -> NetVerdict:
         return verdict(self._score, kind="crisis")
 
 
