@@ -40,30 +40,33 @@ Long ago: when a file has the word lists `long_ago` ("months", "years") and `hap
 ("since", "still", "now"), a match in a sentence that places it in the past ("ago" or "last" with a
 `long_ago` word, a year such as 2019, or one of the file's `past_phrases`: "back in", "as a child";
 "when I was" before a moment, "in the bathroom" or "asleep", is no time of life) and says nothing of
-it happening again does not fire. A `happening_again` word up to three words after "none", "not",
+it happening again does not fire. So does a sentence the next one dates: "That was 2017", "That's 25
+years ago", "That 15 year ago". A `happening_again` word up to three words after "none", "not",
 "never", "nothing", "no", "fine", "better" or "recovered", or right before "clear" or "normal", does
 not count ("none since", "never needed it since", "fully better now", "came back clear"), nor does
 "now" before "know" or "realise" ("what I now know was a bleed"), "back" up to three words before
 "normal" or "usual" ("back to my normal"), "still" after "while" or "was" ("when I was still living
 in ...") or before "tells" or "remembers" ("my grandad still tells the story"), or "back" as a place
-or a time ("the back of my skull",
-"my lower back", "back home", "back then"), nor does one after "recovered", "healed" or "resolved"
-in the same clause ("recovered completely, I'm on aspirin now"; "but now" starts a new one), nor
-"now" up to three words before "well", "fine" or "recovered" ("now he is fully well"); a
-`recent_units` word ("days", "hours") before "ago" or after "last" / "past" / "this" does ("two
-years ago, and again 2 days ago" fires). A later question about a symptom of the same category that
-says nothing of now (no `now_words` or `happening_again` word, no time, not "this" or "another") is
-about that story and does not fire either: "My grandad had a stroke back in 1998 ... Does having a
-grandparent who had a stroke stop me having Botox?" "Now" right after a number is an age ("I'm 31
-now"), not again. The crisis file counts only years and childhood as long ago: an attempt "last
-month" still gets the crisis reply. A file with the word list `present_words` also follows the
-story: a later sentence that, like every sentence between it and the one placed long ago, has no
-`present_words` or `now_words` word and no time goes on with that story and does not fire ("Two
-years ago I had a bleed on the brain. It started with the most violent headache, I collapsed on the
-bathroom floor." ; "... My son collapsed in the hall and he is not responding" still fires). A story
-told in the present tense ("So it's Christmas 2021, my dad ... goes down, jerking on the floor.")
-does not fire once a later sentence tells its end (the file's `story_endings`: "turned out", "fine
-since"), when nothing in its own sentence says now (_finished_story).
+or a time ("the back of my skull", "my lower back", "back home", "back then"), nor does one after
+"recovered", "healed" or "resolved" in the same clause ("recovered completely, I'm on aspirin now";
+"but now" starts a new one), nor "now" up to three words before "well", "fine" or "recovered" ("now
+he is fully well"), which, like "recovered", holds to the end of the clause ("now she totally fine,
+still cooks every Sunday"), nor "keep" before "me" or "him" and "in" ("they keep me in hospital": a
+stay); a `recent_units` word ("days", "hours") before "ago" or after "last" / "past" / "this" does
+("two years ago, and again 2 days ago" fires). A later question about a symptom of the same category
+that says nothing of now (no `now_words` or `happening_again` word, no time, not "this" or
+"another") is about that story and does not fire either: "My grandad had a stroke back in 1998 ...
+Does having a grandparent who had a stroke stop me having Botox?" "Now" right after a number is an
+age ("I'm 31 now"), not again. The crisis file counts only years and childhood as long ago: an
+attempt "last month" still gets the crisis reply. A file with the word list `present_words` also
+follows the story: a later sentence that, like every sentence between it and the one placed long
+ago, has no `present_words` or `now_words` word and no time goes on with that story and does not
+fire ("Two years ago I had a bleed on the brain. It started with the most violent headache, I
+collapsed on the bathroom floor." ; "... My son collapsed in the hall and he is not responding"
+still fires). A story told in the present tense ("So it's Christmas 2021, my dad ... goes down,
+jerking on the floor.") does not fire once a later sentence tells its end (the file's
+`story_endings`: "turned out", "fine since"), when nothing in its own sentence says now
+(_finished_story).
 
 Usual for them: in a rule with `when_usual: exempt`, a match in a sentence with one of the
 file's `usual_phrases` ("always", "my usual", "every attack"), no "but" and no time does not
@@ -430,6 +433,8 @@ DIALECT = re.compile(
     )
     + r")\b(?!-)(?!'(?!s\b))"
 )
+# Kriol "dat da" / "dis da" is "that is" / "this is" ("Dat da 15 years ago"), not "that the".
+COPULA_AFTER_DAT = re.compile(r"\b(dat|dis) da\b")
 BODY_AFTER_ME = re.compile(
     r"\bme(?= (face|head|heid|hand|haand|hands|arm|arms|leg|legs|eye|eyes|een|mouth|mooth|lips"
     r"|tongue|throat|chest|neck|vision|sight|speech|words|left|right|mam|mum|mom|ma|da|dad|nan"
@@ -472,6 +477,7 @@ def normalised_with_origins(text: str) -> tuple[str, list[int]]:
     normal = EMOJI_GLUE.sub(" ", EMOJI.sub(".", "".join(lowered)))
     for pattern, replacement in (
         (DICTATED_PUNCTUATION, lambda found: DICTATED_MARKS[found.group(1)]),
+        (COPULA_AFTER_DAT, lambda found: DIALECT_WORDS[found.group(1)] + " is"),
         (DIALECT, lambda found: DIALECT_WORDS[found.group(1)]),
         (BODY_AFTER_ME, lambda found: "my"),
     ):
@@ -1300,7 +1306,6 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             and not kept_in
             and not treated
             and not off_medicines
-            and not well_now
             and not dated_start
             and not back_long_ago
             and not regained
@@ -1462,8 +1467,8 @@ STORY_DATING_VERBS = DATING_VERBS | {"'s", "is"}
 
 def _dated_by_the_next(file: RuleFile, sentence: Any) -> bool:
     """The next sentence dates this one: "... I call an ambulance, and it ends up being a bleed
-    on the brain. That was 2017.", "That's 25 years ago", "Dat da 15 years ago" (Kriol "that is";
-    read as "that the") or "That 15 year ago" (a number right after)."""
+    on the brain. That was 2017.", "That's 25 years ago" or "That 15 year ago" (a number right
+    after)."""
     doc = sentence.doc
     if sentence.end >= len(doc):
         return False
@@ -1481,14 +1486,11 @@ def _dates(
     number_next: bool = False,
 ) -> bool:
     """The sentence starts with one of `starts` and one of `verbs` ("That was") and is placed long
-    ago ("That was eight years ago"). `number_next`: or a number instead of the verb, or "the"
-    and a number (the Kriol "da" read as "the")."""
+    ago ("That was eight years ago"). `number_next`: or a number instead of the verb."""
     if len(sentence) < 2 or sentence[0].lower_ not in starts:
         return False
     second = sentence[1]
-    numbered = number_next and (
-        second.like_num or (second.lower_ == "the" and len(sentence) > 2 and sentence[2].like_num)
-    )
+    numbered = number_next and second.like_num
     return (second.lower_ in verbs or numbered) and _placed_in_the_past(file, sentence)
 
 
