@@ -41,32 +41,32 @@ Long ago: when a file has the word lists `long_ago` ("months", "years") and `hap
 `long_ago` word, a year such as 2019, or one of the file's `past_phrases`: "back in", "as a child";
 "when I was" before a moment, "in the bathroom" or "asleep", is no time of life) and says nothing of
 it happening again does not fire. So does a sentence the next one dates: "That was 2017", "That's 25
-years ago", "That 15 year ago". A `happening_again` word up to three words after "none", "not",
-"never", "nothing", "no", "fine", "better" or "recovered", or right before "clear" or "normal", does
-not count ("none since", "never needed it since", "fully better now", "came back clear"), nor does
-"now" before "know" or "realise" ("what I now know was a bleed"), "back" up to three words before
-"normal" or "usual" ("back to my normal"), "still" after "while" or "was" ("when I was still living
-in ...") or before "tells" or "remembers" ("my grandad still tells the story"), or "back" as a place
-or a time ("the back of my skull", "my lower back", "back home", "back then"), nor does one after
-"recovered", "healed" or "resolved" in the same clause ("recovered completely, I'm on aspirin now";
-"but now" starts a new one), nor "now" up to three words before "well", "fine" or "recovered" ("now
-he is fully well"), which, like "recovered", holds to the end of the clause ("now she totally fine,
-still cooks every Sunday"), nor "keep" before "me" or "him" and "in" ("they keep me in hospital": a
-stay); a `recent_units` word ("days", "hours") before "ago" or after "last" / "past" / "this" does
-("two years ago, and again 2 days ago" fires). A later question about a symptom of the same category
-that says nothing of now (no `now_words` or `happening_again` word, no time, not "this" or
-"another") is about that story and does not fire either: "My grandad had a stroke back in 1998 ...
-Does having a grandparent who had a stroke stop me having Botox?" "Now" right after a number is an
-age ("I'm 31 now"), not again. The crisis file counts only years and childhood as long ago: an
-attempt "last month" still gets the crisis reply. A file with the word list `present_words` also
-follows the story: a later sentence that, like every sentence between it and the one placed long
-ago, has no `present_words` or `now_words` word and no time goes on with that story and does not
-fire ("Two years ago I had a bleed on the brain. It started with the most violent headache, I
-collapsed on the bathroom floor." ; "... My son collapsed in the hall and he is not responding"
-still fires). A story told in the present tense ("So it's Christmas 2021, my dad ... goes down,
-jerking on the floor.") does not fire once a later sentence tells its end (the file's
-`story_endings`: "turned out", "fine since"), when nothing in its own sentence says now
-(_finished_story).
+years ago", "That 15 year ago", "It's more than twenty years ago now". A `happening_again` word up
+to three words after "none", "not", "never", "nothing", "no", "fine", "better" or "recovered", or
+right before "clear" or "normal", does not count ("none since", "never needed it since", "fully
+better now", "came back clear"), nor does "now" before "know" or "realise" ("what I now know was a
+bleed"), "back" up to three words before "normal" or "usual" ("back to my normal"), "still" after
+"while" or "was" ("when I was still living in ...") or before "tells" or "remembers" ("my grandad
+still tells the story"), or "back" as a place or a time ("the back of my skull", "my lower back",
+"back home", "back then"), nor does one after "recovered", "healed" or "resolved" in the same clause
+("recovered completely, I'm on aspirin now"; "but now" starts a new one), nor "now" up to three
+words before "well", "fine" or "recovered" ("now he is fully well"), which, like "recovered", holds
+to the end of the clause ("now she totally fine, still cooks every Sunday"), nor "keep" before "me"
+or "him" and "in" ("they keep me in hospital": a stay); a `recent_units` word ("days", "hours")
+before "ago" or after "last" / "past" / "this" does ("two years ago, and again 2 days ago" fires). A
+later question about a symptom of the same category that says nothing of now (no `now_words` or
+`happening_again` word, no time, not "this" or "another") is about that story and does not fire
+either: "My grandad had a stroke back in 1998 ... Does having a grandparent who had a stroke stop me
+having Botox?" "Now" right after a number is an age ("I'm 31 now"), not again. The crisis file
+counts only years and childhood as long ago: an attempt "last month" still gets the crisis reply. A
+file with the word list `present_words` also follows the story: a later sentence that, like every
+sentence between it and the one placed long ago, has no `present_words` or `now_words` word and no
+time goes on with that story and does not fire ("Two years ago I had a bleed on the brain. It
+started with the most violent headache, I collapsed on the bathroom floor." ; "... My son collapsed
+in the hall and he is not responding" still fires). A story told in the present tense ("So it's
+Christmas 2021, my dad ... goes down, jerking on the floor.") does not fire once a later sentence
+tells its end (the file's `story_endings`: "turned out", "fine since"), when nothing in its own
+sentence says now (_finished_story).
 
 Usual for them: in a rule with `when_usual: exempt`, a match in a sentence with one of the
 file's `usual_phrases` ("always", "my usual", "every attack"), no "but" and no time does not
@@ -1473,8 +1473,28 @@ def _dated_by_the_next(file: RuleFile, sentence: Any) -> bool:
     if sentence.end >= len(doc):
         return False
     following = doc[sentence.end].sent
-    return _dates(file, following, DATING_STARTS, DATING_VERBS) or _dates(
-        file, following, STORY_DATING_STARTS, STORY_DATING_VERBS, number_next=True
+    return (
+        _dates(file, following, DATING_STARTS, DATING_VERBS)
+        or _dates(file, following, STORY_DATING_STARTS, STORY_DATING_VERBS, number_next=True)
+        or _it_is_years_ago(file, following)
+    )
+
+
+# "It's more than twenty years ago now": how long ago, right after "it's".
+HOW_LONG_STARTS = frozenset({"more", "over", "about", "around", "nearly", "almost", "well", "some"})
+
+
+def _it_is_years_ago(file: RuleFile, sentence: Any) -> bool:
+    """The sentence says how long ago after "it's" ("It's more than twenty years ago now"), so it
+    dates the story before it; a comparison ("It's like two years ago again") does not."""
+    words = [t.lower_ for t in sentence[:3]]
+    return (
+        len(words) == 3
+        and words[0] == "it"
+        and words[1] in ("'s", "is")
+        and (sentence[2].like_num or words[2] in HOW_LONG_STARTS)
+        and "ago" in {t.lower_ for t in sentence}
+        and _placed_in_the_past(file, sentence)
     )
 
 
