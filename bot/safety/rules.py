@@ -1212,9 +1212,11 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         )
         # "I had a seizure, just the one / just the once": how many, not now.
         # "I just avoid them and carry my pen": a habit, not "just now"; "just something to
-        # mention": merely.
+        # mention", "said it was just low blood pressure": merely.
         just_once = word == "just" and (
-            after in JUST_HABITS | {"once", "one"} or (after == "the" and then in ("one", "once"))
+            after in JUST_HABITS | {"once", "one"}
+            or (after == "the" and then in ("one", "once"))
+            or words[max(i - 2, 0) : i] in (["it", "was"], ["that", "was"])
         )
         # "my face swelled right up": only "right now" is now.
         not_right_now = word == "right" and after != "now"
@@ -1229,8 +1231,13 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         retold = word == "still" and after in RETELLING
         # "would that old head injury keep me from getting botox": stand in the way, not again.
         prevents = word in ("keep", "keeps") and after in OBJECTS and then == "from"
-        # "dem keep mi in hospital" (Kriol past): a stay in hospital, not "keeps choking".
-        kept_in = word in ("keep", "keeps") and after in OBJECTS | {"mi"} and then == "in"
+        # "dem keep mi in hospital" (Kriol past), "dem keep me overnight": a stay in hospital,
+        # not "keeps choking".
+        kept_in = (
+            word in ("keep", "keeps")
+            and after in OBJECTS | {"mi"}
+            and (then in ("in", "overnight") or words[i + 2 : i + 4] == ["a", "night"])
+        )
         # "I carry a pen since": ever since, holding it, not the sign again.
         carried_since = word == "since" and not CARRIED.isdisjoint(words[max(i - 5, 0) : i])
         # "I have not had any problems from it since then", "on blood thinners ever since with no
@@ -1939,15 +1946,32 @@ def _without_lead_in(file: RuleFile, words: list[str]) -> list[str]:
     return words
 
 
+# "Hives? Swelling?" after a general question: at most this many words asked on their own.
+LISTED_WORDS = 3
+
+
 def is_general_question(file: RuleFile, sentence: Any) -> bool:
-    """A sentence that starts with a question word and has no word saying it happens to someone,
-    or one about people in general (`@in_general`) with no word saying it happens to the writer
-    or someone close now (`@happening_to_writer`)."""
+    """A sentence that starts with a question word and has no word saying it happens to someone
+    (or a few words asked right after one: "Hives? Swelling?"), or one about people in general
+    (`@in_general`) with no word saying it happens to the writer or someone close now
+    (`@happening_to_writer`)."""
     words = _without_lead_in(file, [t.lower_ for t in sentence if not t.is_punct])
     tokens = set(words) & _now_words_of(sentence)
     first = words[0] if words else None
-    if first in file.words(["@question_starts"]) and not tokens & file.words(["@personal_or_now"]):
+    personal = tokens & file.words(["@personal_or_now"])
+    if first in file.words(["@question_starts"]) and not personal:
         return True
+    # "What would an allergic reaction look like? Hives? Swelling?": a few words asked right
+    # after a general question go on listing what it asks about.
+    if (
+        0 < len(words) <= LISTED_WORDS
+        and sentence.text.rstrip().endswith("?")
+        and sentence.start > 0
+        and not personal
+    ):
+        before = sentence.doc[sentence.start - 1].sent
+        if before.start < sentence.start and is_general_question(file, before):
+            return True
     lists = file.word_lists
     return bool(
         "in_general" in lists
