@@ -412,6 +412,9 @@ DIALECT_WORDS = {
     "onythin": "anything", "ither": "other", "richt": "right", "auld": "old",
     "cannet": "can't", "nowt": "nothing", "snaw": "snow", "wen": "when", "aw": "all",
     "bein": "being", "ony": "any", "mair": "more",
+    # Scots "boak": to vomit ("boaked up dark blood").
+    "boak": "vomit", "boaks": "vomits", "boaked": "vomited", "boakin": "vomiting",
+    "boaking": "vomiting", "boked": "vomited", "bokin": "vomiting",
     # Caribbean English "meh" ("take me in meh sleep").
     "meh": "my",
     # The final g dropped in speech ("thinkin bout takin my own life").
