@@ -1971,10 +1971,9 @@ def is_general_question(file: RuleFile, sentence: Any) -> bool:
         and sentence.text.rstrip().endswith("?")
         and sentence.start > 0
         and not personal
+        and is_general_question(file, sentence.doc[sentence.start - 1].sent)
     ):
-        before = sentence.doc[sentence.start - 1].sent
-        if before.start < sentence.start and is_general_question(file, before):
-            return True
+        return True
     lists = file.word_lists
     return bool(
         "in_general" in lists
