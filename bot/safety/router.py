@@ -212,15 +212,15 @@ class SafetyCheck:
     def _weigh_signs(self, net: Any, text: str, doc: Any, verdict: NetVerdict) -> NetVerdict:
         """The net's verdict on a message no urgent rule fired on, weighed by the signs it tells
         as now (CompiledRules.sentences_told_as_now): an emergency that names none needs
-        `no_sign_threshold` (a hypothetical, a general question, "my laptop had a seizure");
+        `no_sign_threshold` (a hypothetical, a general question, "my laptop had a seizure") and
+        does not fire when it tells its signs as the person's usual migraines;
         a long message is also scored sentence by sentence; a shorter one that names a specific
         sign needs only `sign_threshold`. A crisis names no sign and is never held back."""
         if verdict.fires:
-            if (
-                verdict.kind == CRISIS
-                or verdict.score >= net.no_sign_threshold
-                or self.rules.sentences_told_as_now(doc)
-            ):
+            if verdict.kind == CRISIS or self.rules.sentences_told_as_now(doc):
+                return verdict
+            # Signs told only as the person's usual migraines: how it always is, not an emergency.
+            if verdict.score >= net.no_sign_threshold and not self.rules.tells_usual_migraine(doc):
                 return verdict
             return replace(verdict, fires=False)
         if len(text) >= net.sentence_min_chars:

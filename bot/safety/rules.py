@@ -713,6 +713,25 @@ class CompiledRules:
                     out.append(sentence)
         return out
 
+    def tells_usual_migraine(self, doc: Any) -> bool:
+        """A sentence names a sign as how the person's migraines always are (_usual_for_them): it
+        names them (the emergency file's `usual_subjects`: "Every time my migraine comes, the
+        light hurts, I feel like vomiting") or compares with them (`usual_comparisons`: "Same like
+        always: the pain on one side"). "Coughing every time he eats" is not a migraine's habit."""
+        for file in self.book.files:
+            lists = file.word_lists
+            if file.decision != "emergency" or not {"sign_words", "usual_subjects"} <= set(lists):
+                continue
+            signs, subjects = file.words(["@sign_words"]), file.words(["@usual_subjects"])
+            for sentence in doc.sents:
+                words = {t.lower_ for t in sentence}
+                if not words & signs:
+                    continue
+                named = bool(words & subjects) or _has_phrase(sentence, file.usual_comparisons)
+                if named and _usual_for_them(file, doc, sentence):
+                    return True
+        return False
+
     def says_not_happening(self, doc: Any) -> bool:
         """The message says nothing is happening (the emergency file's `not_happening_phrases`)."""
         return any(
@@ -1417,6 +1436,8 @@ def _long_ago(file: RuleFile, sentence: Any) -> bool:
     return past and not _happening_again(file, sentence)
 
 
+# A clock time: "10:12", "23:05".
+CLOCK_TIME = re.compile(r"(?:[01]?\d|2[0-3]):[0-5]\d")
 # A date ending in a year: "14/02/2016", "3.5.2019".
 DATE = re.compile(r"\d{1,2}[/.-]\d{1,2}[/.-](\d{4})")
 
@@ -1719,6 +1740,9 @@ def _hypothetical(file: RuleFile, sentence: Any, start: int) -> bool:
         and bool(tokens & file.words(["@hypothetical_words"]))
     )
     read = _mentions_reading(file, sentence) and not _someone_else_in(file, sentence, start)
+    # "At 10:12, while reading a label, I lost the upper half of the vision": a clock time dates
+    # what happened as they read.
+    read = read and not any(CLOCK_TIME.fullmatch(t.text) for t in sentence)
     if _says_now(file, sentence):
         return False
     # In what they read, a time is when they read it ("when I read it last night").
@@ -1949,6 +1973,26 @@ def _without_lead_in(file: RuleFile, words: list[str]) -> list[str]:
     return words
 
 
+# A sentence whose words before a colon end by saying a question follows ("Before my first Botox
+# I want to know: what are the signs of an allergy?") asks what comes after the colon.
+ASKING_WORDS = frozenset(
+    {"know", "question", "questions", "ask", "asking", "wondering", "wonder", "curious", "query"}
+)
+
+
+def _asked_after_a_colon(file: RuleFile, sentence: Any) -> list[Any]:
+    """The sentence's words (no punctuation), or only those after a colon when the words before it
+    end with one of ASKING_WORDS and say nothing of now (no `personal_or_now` word but "I")."""
+    tokens = list(sentence)
+    colons = [i for i, t in enumerate(tokens) if t.text == ":"]
+    if colons:
+        before = [t.lower_ for t in tokens[: colons[0]] if not t.is_punct]
+        now = file.words(["@personal_or_now"]) - {"i", "my"}
+        if before and before[-1] in ASKING_WORDS and not set(before) & now:
+            tokens = tokens[colons[0] + 1 :]
+    return [t for t in tokens if not t.is_punct]
+
+
 # "Hives? Swelling?" after a general question: at most this many words asked on their own.
 LISTED_WORDS = 3
 
@@ -1958,7 +2002,7 @@ def is_general_question(file: RuleFile, sentence: Any) -> bool:
     (or a few words asked right after one: "Hives? Swelling?"), or one about people in general
     (`@in_general`) with no word saying it happens to the writer or someone close now
     (`@happening_to_writer`)."""
-    words = _without_lead_in(file, [t.lower_ for t in sentence if not t.is_punct])
+    words = _without_lead_in(file, [t.lower_ for t in _asked_after_a_colon(file, sentence)])
     tokens = set(words) & _now_words_of(sentence)
     first = words[0] if words else None
     personal = tokens & file.words(["@personal_or_now"])
