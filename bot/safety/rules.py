@@ -1180,6 +1180,18 @@ def _names_the_treatment(words: list[str], i: int) -> bool:
     return bool(rest) and rest[0] in TREATMENTS
 
 
+# "getting my ears pierced", "getting her bloods done": something done to them, two words after
+# "getting".
+DONE_TO = frozenset(
+    {"pierced", "peirced", "taken", "done", "pulled", "drawn", "stitched", "checked", "tested"}
+)
+# "getting woken up", "getting checked": care in hospital, after "getting".
+CARE_GIVEN = frozenset(
+    {"woken", "checked", "scanned", "stitched", "monitored", "observed", "obs", "stitches",
+     "x-rayed", "xrayed", "admitted", "discharged", "tested", "fluids"}
+)  # fmt: skip
+
+
 def _happening_again(file: RuleFile, sentence: Any) -> bool:
     """A `happening_again` word not denied ("none since") nor after a recovery in the same
     clause, nor "since" after a `long_ago` word ("in the nine years since"), nor being given
@@ -1299,6 +1311,12 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         )
         # "had to learn to walk again": relearning after it, not the sign again.
         relearned = word == "again" and bool(set(before) & LEARNING)
+        # "spent a night in hospital getting woken up every two hours", "I passed out getting my
+        # ears pierced": the care or the errand, not the sign.
+        third = words[i + 3] if i + 3 < len(words) else ""
+        cared_for = word == "getting" and (
+            after in CARE_GIVEN or (after in ("my", "his", "her", "their") and third in DONE_TO)
+        )
         # "no problems in the nine years since", "off my tablets since 2013", "ever since a bad jab
         # as a little boy": how long ago it was, not again.
         a_span = word == "since" and (
@@ -1339,6 +1357,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             and not back_long_ago
             and not regained
             and not relearned
+            and not cared_for
             and not recovered
         ):
             return True
@@ -1516,17 +1535,17 @@ HOW_LONG_STARTS = frozenset({"more", "over", "about", "around", "nearly", "almos
 
 
 def _it_is_years_ago(file: RuleFile, sentence: Any) -> bool:
-    """The sentence says how long ago after "it's" ("It's more than twenty years ago now"), so it
-    dates the story before it; a comparison ("It's like two years ago again") does not."""
-    words = [t.lower_ for t in sentence[:3]]
-    return (
-        len(words) == 3
-        and words[0] == "it"
-        and words[1] in ("'s", "is")
-        and (sentence[2].like_num or words[2] in HOW_LONG_STARTS)
-        and "ago" in {t.lower_ for t in sentence}
-        and _placed_in_the_past(file, sentence)
-    )
+    """The sentence says how long ago after "it's" or "that was" ("It's more than twenty years
+    ago now", "I got fully better and that was twenty years ago"), so it dates the story before
+    it; a comparison ("It's like two years ago again") does not."""
+    words = [t.lower_ for t in sentence]
+    return any(
+        words[i] in ("it", "that")
+        and words[i + 1] in ("'s", "is", "was")
+        and (sentence[i + 2].like_num or words[i + 2] in HOW_LONG_STARTS)
+        and "ago" in words[i + 2 : i + 7]
+        for i in range(len(words) - 2)
+    ) and _placed_in_the_past(file, sentence)
 
 
 def _dates(
