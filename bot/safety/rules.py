@@ -1536,14 +1536,14 @@ HOW_LONG_STARTS = frozenset({"more", "over", "about", "around", "nearly", "almos
 
 def _it_is_years_ago(file: RuleFile, sentence: Any) -> bool:
     """The sentence says how long ago after "it's" or "that was" ("It's more than twenty years
-    ago now", "I got fully better and that was twenty years ago"), so it dates the story before
-    it; a comparison ("It's like two years ago again") does not."""
+    ago now", "that was over twenty years back"), so it dates the story before it; a comparison
+    ("It's like two years ago again") does not."""
     words = [t.lower_ for t in sentence]
     return any(
         words[i] in ("it", "that")
         and words[i + 1] in ("'s", "is", "was")
         and (sentence[i + 2].like_num or words[i + 2] in HOW_LONG_STARTS)
-        and "ago" in words[i + 2 : i + 7]
+        and bool({"ago", "back"} & set(words[i + 2 : i + 7]))
         for i in range(len(words) - 2)
     ) and _placed_in_the_past(file, sentence)
 
