@@ -1758,10 +1758,13 @@ def _hypothetical(file: RuleFile, sentence: Any, start: int) -> bool:
         )
         and bool(tokens & file.words(["@hypothetical_words"]))
     )
-    read = _mentions_reading(file, sentence) and not _someone_else_in(file, sentence, start)
     # "At 10:12, while reading a label, I lost the upper half of the vision": a clock time dates
     # what happened as they read.
-    read = read and not any(CLOCK_TIME.fullmatch(t.text) for t in sentence)
+    read = (
+        _mentions_reading(file, sentence)
+        and not _someone_else_in(file, sentence, start)
+        and not any(CLOCK_TIME.fullmatch(t.text) for t in sentence)
+    )
     if _says_now(file, sentence):
         return False
     # In what they read, a time is when they read it ("when I read it last night").
@@ -2001,7 +2004,8 @@ ASKING_WORDS = frozenset(
 
 def _asked_after_a_colon(file: RuleFile, sentence: Any) -> list[Any]:
     """The sentence's words (no punctuation), or only those after a colon when the words before it
-    end with one of ASKING_WORDS and say nothing of now (no `personal_or_now` word but "I")."""
+    end with one of ASKING_WORDS and say nothing of now (no `personal_or_now` word but "I" or
+    "my")."""
     tokens = list(sentence)
     colons = [i for i, t in enumerate(tokens) if t.text == ":"]
     if colons:

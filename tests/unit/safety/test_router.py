@@ -259,6 +259,27 @@ def test_the_net_stays_silent_when_the_message_says_nothing_is_happening(
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Every time my migraine comes, the light hurts, my head beats on the left side, I feel "
+         "like vomiting and I must lie down in the dark the whole day.", "classifier"),
+        ("My migraine is always like this: the right side of my head is beating like a drum, I "
+         "vomit, I cannot stand any light, and I sleep a full day.", "classifier"),
+        # a habit that is not the migraine's: the net still speaks
+        ("She's coughing every time she tries to eat her soup.", "urgent_unconfirmed"),
+    ],
+)  # fmt: skip
+def test_the_net_does_not_overrule_signs_told_as_the_persons_usual_migraines(
+    compiled_rules: CompiledRules, text: str, expected: str
+) -> None:
+    """Signs told only as how the person's migraines always are, with nothing told as now, are
+    not an emergency, however high the net scores them (CompiledRules.tells_usual_migraine)."""
+    decision, matches = SafetyCheck(compiled_rules, FakeNet(0.9)).decide(text, "cost")
+    assert not any(m.fired for m in matches if m.decision == "emergency")
+    assert decision.decision == expected
+
+
+@pytest.mark.parametrize(
     ("text", "choice", "expected"),
     [
         ("can I drive home by myself after my botox?", ("faq/drive_after", 0.95), "faq"),
