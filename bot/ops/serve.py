@@ -19,11 +19,14 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 from bot.config import ROOT, Settings
 
@@ -134,17 +137,39 @@ def rasa_server_env(env: Mapping[str, str]) -> dict[str, str]:
 
 
 def wait_until_up(url: str, process: subprocess.Popen, timeout: float) -> float:
-    """Seconds until `url` answers; raises if the process dies or the time runs out."""
+    """Seconds until `url` answers from `process`; raises if the process dies or the time runs
+    out. An answer on a port `process` does not listen on is another program's (a server left
+    running, or one that took the port first): `process` then fails to bind and exits."""
     started = time.monotonic()
+    port = urllib.parse.urlsplit(url).port
     while time.monotonic() - started < timeout:
         if process.poll() is not None:
             raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
         try:
             with urllib.request.urlopen(url, timeout=2):
-                return time.monotonic() - started
+                if port is None or listens_on(process, port):
+                    return time.monotonic() - started
         except (urllib.error.URLError, OSError):
-            time.sleep(0.25)
-    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+            pass
+        time.sleep(0.25)
+    raise TimeoutError(f"{url} did not answer from pid {process.pid} within {timeout:.0f} s")
+
+
+def listens_on(process: subprocess.Popen, port: int) -> bool:
+    """Whether `process` or one of its children (Sanic's workers) listens on `port`."""
+    try:
+        main = psutil.Process(process.pid)
+        tree = [main, *main.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return False
+    for member in tree:
+        try:
+            sockets = member.net_connections(kind="inet")
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        if any(s.status == psutil.CONN_LISTEN and s.laddr.port == port for s in sockets):
+            return True
+    return False
 
 
 def stop(*processes: subprocess.Popen) -> None:

@@ -46,7 +46,8 @@ def with_redis(make_bot: BotFactory, redis_url: str) -> Iterator[BotServers]:
         env = {"REDIS_URL": redis_url, "REDIS_KEY_PREFIX": prefix, "SANIC_WORKERS": ""}
         servers = make_bot("with-redis", env=env)
         # Both workers loaded (each says so): a worker still loading can miss the stop signal.
-        assert wait_for(lambda: len(reports(servers)) == 2, 120)
+        both = wait_for(lambda: len(reports(servers)) == 2, 300)
+        assert both, (servers.workdir / "rasa.log").read_text(errors="replace")[-3000:]
         yield servers
         servers.stop_all()
 

@@ -8,6 +8,7 @@ import shlex
 import socket
 import subprocess
 import sys
+from http.server import HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from bot.ops.serve import (
     rasa_server_env,
     server_env,
 )
+from tests.support import JsonHandler, serving
 
 
 def test_make_run_starts_rasa_without_the_http_api_and_both_servers_on_loopback() -> None:
@@ -65,6 +67,35 @@ def test_a_port_in_use_is_one_clear_line_and_nothing_starts() -> None:
         f"faqbot serve: port {port} on 127.0.0.1 for rasa is already in use: stop what listens "
         "there or choose another port (--rasa-port)"
     ]
+
+
+class Answers(JsonHandler):
+    def do_GET(self) -> None:
+        self.send_json(200, {})
+
+
+def test_an_answer_from_another_program_on_the_port_is_not_the_server_up() -> None:
+    """A server left running, or one a concurrent test run started on the same free port,
+    answers the URL; the process being started listens nowhere, so it is not up."""
+    with serving(HTTPServer(("127.0.0.1", 0), Answers)) as other:
+        url = f"http://127.0.0.1:{other.server_address[1]}/"
+        idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        try:
+            with pytest.raises(TimeoutError, match=f"did not answer from pid {idle.pid}"):
+                serve.wait_until_up(url, idle, 2)
+        finally:
+            idle.kill()
+            idle.wait()
+    port = serve.free_port()
+    listening = subprocess.Popen(
+        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        assert serve.wait_until_up(f"http://127.0.0.1:{port}/", listening, 30) < 30
+    finally:
+        listening.kill()
+        listening.wait()
 
 
 def test_options_default_to_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
