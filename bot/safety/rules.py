@@ -442,7 +442,8 @@ BODY_AFTER_ME = re.compile(
     r"\bme(?= (face|head|heid|hand|haand|hands|arm|arms|leg|legs|eye|eyes|een|mouth|mooth|lips"
     r"|tongue|throat|chest|neck|vision|sight|speech|words|left|right|mam|mum|mom|ma|da|dad|nan"
     r"|gran|granda|wife|husband|man|missus|son|daughter|lad|lass|bairn|wean|kid|kids|brother"
-    r"|sister)\b)"
+    r"|sister|forehead|brow|brows|eyebrow|eyebrows|eyelid|eyelids|jaw|cheek|cheeks|shoulder"
+    r"|shoulders|temples)\b)"
 )
 
 
@@ -1101,6 +1102,7 @@ CARRIES = frozenset({"carry", "carries", "keep", "keeps", "have", "has"})
 # Before "still", these make it a time of life ("whilst still sitting as a judge", "when I was still
 # down the mine").
 STILL_THEN = frozenset({"while", "whilst", "was", "were"})
+STILL_LIVING = frozenset({"living", "lived", "at", "in", "working", "worked", "going"})
 # "still tells the story", "still remembers it": telling or remembering it, not the sign again.
 RETELLING = frozenset(
     {"tell", "tells", "remember", "remembers", "mention", "mentions", "recall", "recalls", "joke",
@@ -1259,8 +1261,12 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         holds = (word in ("keep", "keeps") and after in HELD) or (
             word == "still" and after in CARRIES and then in HELD
         )
-        # "while still at school", "when I was still living in Mauritius": a time of life.
-        time_of_life = word == "still" and i > 0 and words[i - 1] in STILL_THEN
+        # "while still at school", "when I was still living in Mauritius", "when I was a teenager
+        # still living on the island": a time of life.
+        time_of_life = word == "still" and (
+            (i > 0 and words[i - 1] in STILL_THEN)
+            or (after in STILL_LIVING and not in_past_phrase.isdisjoint(range(i - 6, i)))
+        )
         # "my grandad still tells the story": the story retold, not the sign again.
         retold = word == "still" and after in RETELLING
         # "would that old head injury keep me from getting botox": stand in the way, not again.
@@ -1475,6 +1481,21 @@ def _placed_in_the_past(file: RuleFile, sentence: Any) -> bool:
         bool(tokens & {"ago", "last"} and tokens & file.words(["@long_ago"]))
         or any(_a_year(t.text) for t in sentence)
         or _has_phrase(_without_moments(sentence), file.past_phrases)
+        or _years_since(file, sentence)
+    )
+
+
+def _years_since(file: RuleFile, sentence: Any) -> bool:
+    """ "That were forty year since.": how long ago, in Northern English; "since" ends the clause
+    right after a number and a `long_ago` unit ("twenty years since I had one" is not it)."""
+    words = [t.lower_ for t in sentence]
+    units = file.words(["@long_ago"])
+    return any(
+        words[i] == "since"
+        and words[i - 1] in units
+        and (sentence[i - 2].like_num or words[i - 2] in TENS)
+        and (i + 1 == len(words) or sentence[i + 1].is_punct or words[i + 1] in ("and", "but"))
+        for i in range(2, len(words))
     )
 
 
