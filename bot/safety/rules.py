@@ -970,7 +970,9 @@ def _not_after_a_preposition(doc: Any, i: int, first: int) -> bool:
 
 
 # Signs that are verbs as written ("the price'll collapse"), besides words ending in -ed or -ing.
-VERB_SIGNS = frozenset({"collapse", "collapses", "choke", "chokes", "faint", "faints"})
+VERB_SIGNS = frozenset(
+    {"collapse", "collapses", "choke", "chokes", "faint", "faints", "split", "splits"}
+)
 
 # The words of a sign's verb phrase back to its subject: "(the printer) had a", "has gone into a".
 VERB_PHRASE_WORDS = frozenset(
@@ -1912,6 +1914,14 @@ def _now_words_of(sentence: Any) -> set[str]:
             continue
         # "does botox help ...?": what the treatment does, not a call for help.
         if word == "help" and i > 0 and words[i - 1] in HELPS:
+            continue
+        # "is that an ER-right-now thing?": a kind of problem, not now.
+        if (
+            word == "now"
+            and i > 0
+            and words[i - 1] == "right"
+            and words[i + 1 : i + 2] == ["thing"]
+        ):
             continue
         # "headaches that started after a head injury": a kind of headache, not a start now.
         if word == "started" and i > 0 and words[i - 1] in ("that", "which"):
