@@ -1804,8 +1804,8 @@ EXAMPLES_MAX_WORDS = 6
 def _examples_of_a_supposition(file: RuleFile, sentence: Any) -> bool:
     """ "If after Botox have allergy, how to know? Face swell, itchy?": a short question of signs
     alone, with no word about the writer or now, right after a question that starts by supposing
-    ("if", `supposition_starts`) and says nothing of now, gives examples of that question ("my
-    face is swelling?" is theirs)."""
+    ("if", `supposition_starts`) or is a general question, and says nothing of now, gives
+    examples of that question ("my face is swelling?" is theirs)."""
     doc = sentence.doc
     words = [t.lower_ for t in sentence if not t.is_punct]
     if sentence.start == 0 or sentence[-1].text != "?" or len(words) > EXAMPLES_MAX_WORDS:
@@ -1817,6 +1817,14 @@ def _examples_of_a_supposition(file: RuleFile, sentence: Any) -> bool:
     asked += " "
     starts = (*file.hypothetical_starts, *file.supposition_starts)
     supposes = any(asked.startswith(f" {s.lower()} ") for s in starts)
+    # "signs of botox allergy to watch for in general? hives?": examples of a general question,
+    # unless what follows says it is happening ("hives? because my arms are covered since").
+    rest = doc[sentence.end :]
+    supposes = supposes or (
+        is_general_question(file, previous)
+        and not _says_now(file, rest)
+        and file.words(["@happening_to_writer"]).isdisjoint(t.lower_ for t in rest)
+    )
     return previous[-1].text == "?" and supposes and not _says_now(file, previous)
 
 
