@@ -411,7 +411,7 @@ DIALECT_WORDS = {
     "dis": "this", "de": "the", "dem": "them", "tae": "to", "jist": "just", "naethin": "nothing",
     "onythin": "anything", "ither": "other", "richt": "right", "auld": "old",
     "cannet": "can't", "nowt": "nothing", "snaw": "snow", "wen": "when", "aw": "all",
-    "bein": "being", "ony": "any", "mair": "more",
+    "bein": "being", "ony": "any", "mair": "more", "nane": "none", "twa": "two", "hed": "had",
     # Scots "boak": to vomit ("boaked up dark blood").
     "boak": "vomit", "boaks": "vomits", "boaked": "vomited", "boakin": "vomiting",
     "boaking": "vomiting", "boked": "vomited", "bokin": "vomiting",
@@ -980,7 +980,7 @@ VERB_PHRASE_WORDS = frozenset(
      "completely", "totally", "literally", "basically", "kind", "sort", "of", "into", "full",
      "total", "massive", "bit", "proper", "finally", "practically", "nearly", "almost", "suddenly",
      "also", "absolutely", "actually", "really", "about", "straight", "up", "complete", "utter",
-     "'ll", "will", "would", "might", "could"}
+     "'ll", "will", "would", "might", "could", "apparently", "clearly", "obviously"}
 )  # fmt: skip
 
 
@@ -1108,7 +1108,7 @@ STILL_LIVING = frozenset({"living", "lived", "at", "in", "working", "worked", "g
 # "still tells the story", "still remembers it": telling or remembering it, not the sign again.
 RETELLING = frozenset(
     {"tell", "tells", "remember", "remembers", "mention", "mentions", "recall", "recalls", "joke",
-     "jokes", "remind", "reminds", "tease", "teases"}
+     "jokes", "remind", "reminds", "tease", "teases", "talk", "talks", "laugh", "laughs", "brings"}
 )  # fmt: skip
 # After "just", a habit or "merely", not "just now": "I just avoid them and carry my pen", "just
 # something to mention".
