@@ -1104,6 +1104,10 @@ CARRIES = frozenset({"carry", "carries", "keep", "keeps", "have", "has"})
 # Before "still", these make it a time of life ("whilst still sitting as a judge", "when I was still
 # down the mine").
 STILL_THEN = frozenset({"while", "whilst", "was", "were"})
+# "the right thing to do", "the right place to ask": a choice, not "right now".
+RIGHT_CHOICE = frozenset(
+    {"thing", "things", "way", "place", "person", "people", "answer", "choice", "decision", "call"}
+)
 STILL_LIVING = frozenset({"living", "lived", "at", "in", "working", "worked", "going"})
 # "still tells the story", "still remembers it": telling or remembering it, not the sign again.
 RETELLING = frozenset(
@@ -1281,7 +1285,8 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             and (then in ("in", "overnight") or words[i + 2 : i + 4] == ["a", "night"])
         )
         # "I carry a pen since": ever since, holding it, not the sign again.
-        carried_since = word == "since" and not CARRIED.isdisjoint(words[max(i - 5, 0) : i])
+        # "ever since I've carried an epinephrine pen": after it, too.
+        carried_since = word == "since" and not CARRIED.isdisjoint(words[max(i - 5, 0) : i + 4])
         # "I have not had any problems from it since then", "on blood thinners ever since with no
         # more bother": none since, however far back.
         # "since then nothing": nothing since; "never had another one since".
@@ -1930,6 +1935,9 @@ def _now_words_of(sentence: Any) -> set[str]:
             and words[i - 1] == "right"
             and words[i + 1 : i + 2] == ["thing"]
         ):
+            continue
+        # "what would be the right thing to do": the right choice, not "right now".
+        if word == "right" and words[i + 1 : i + 2] and words[i + 1] in RIGHT_CHOICE:
             continue
         # "headaches that started after a head injury": a kind of headache, not a start now.
         if word == "started" and i > 0 and words[i - 1] in ("that", "which"):
