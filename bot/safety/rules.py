@@ -1104,10 +1104,12 @@ CARRIES = frozenset({"carry", "carries", "keep", "keeps", "have", "has"})
 # Before "still", these make it a time of life ("whilst still sitting as a judge", "when I was still
 # down the mine").
 STILL_THEN = frozenset({"while", "whilst", "was", "were"})
-# "the right thing to do", "the right place to ask": a choice, not "right now".
+# "the right thing to do", "the right place to ask": a choice, not "right now"; "right after
+# Botox": how soon after, not now.
 RIGHT_CHOICE = frozenset(
-    {"thing", "things", "way", "place", "person", "people", "answer", "choice", "decision", "call"}
-)
+    {"thing", "things", "way", "place", "person", "people", "answer", "choice", "decision", "call",
+     "after", "before"}
+)  # fmt: skip
 STILL_LIVING = frozenset({"living", "lived", "at", "in", "working", "worked", "going"})
 # "still tells the story", "still remembers it": telling or remembering it, not the sign again.
 RETELLING = frozenset(
@@ -1887,7 +1889,9 @@ CLOCK_WORDS = frozenset({"second", "seconds", "sec", "secs", "min", "hr", "am", 
 # "would I still be allowed Botox?", "just a really bad migraine": "still" after a modal or a
 # pronoun, and "just" before JUST_NOT_NOW, say nothing of now; after THIS_ONE, "just" still
 # does ("is this just a faint?").
-STILL_AFTER = frozenset({"would", "could", "can", "will", "should", "i", "you", "we", "they", "it"})
+STILL_AFTER = frozenset(
+    {"would", "could", "can", "will", "should", "i", "you", "we", "they", "it", "that"}
+)
 THIS_ONE = frozenset({"this", "it", "that", "he", "she", "i", "it's", "'s"})
 JUST_NOT_NOW = frozenset(
     {"a", "an", "the", "really", "mention", "nerves", "wondering", "curious", "checking",
