@@ -1808,6 +1808,15 @@ def _hypothetical(file: RuleFile, sentence: Any, start: int) -> bool:
 EXAMPLES_MAX_WORDS = 6
 
 
+def _tells_of_the_writer(file: RuleFile, span: Any) -> bool:
+    """A `happening_to_writer` word ("my", "since") in `span` (False if the file has no such
+    list)."""
+    lists = file.word_lists
+    return "happening_to_writer" in lists and not file.words(["@happening_to_writer"]).isdisjoint(
+        t.lower_ for t in span
+    )
+
+
 def _examples_of_a_supposition(file: RuleFile, sentence: Any) -> bool:
     """ "If after Botox have allergy, how to know? Face swell, itchy?": a short question of signs
     alone, with no word about the writer or now, right after a question that starts by supposing
@@ -1830,7 +1839,7 @@ def _examples_of_a_supposition(file: RuleFile, sentence: Any) -> bool:
     supposes = supposes or (
         is_general_question(file, previous)
         and not _says_now(file, rest)
-        and file.words(["@happening_to_writer"]).isdisjoint(t.lower_ for t in rest)
+        and not _tells_of_the_writer(file, rest)
     )
     return previous[-1].text == "?" and supposes and not _says_now(file, previous)
 
