@@ -407,7 +407,7 @@ DIALECT_WORDS = {
     "didnae": "didn't", "wisna": "wasn't", "wisnae": "wasn't", "isna": "isn't", "isnae": "isn't",
     "willnae": "won't", "wullnae": "won't", "couldna": "couldn't", "couldnae": "couldn't",
     "wis": "was", "ir": "are", "fae": "from", "wi": "with", "aboot": "about", "doon": "down",
-    "meself": "myself",
+    "meself": "myself", "babby": "baby",
     "aff": "off", "masel": "myself", "gyaan": "going", "gaun": "going", "dat": "that",
     "dis": "this", "de": "the", "dem": "them", "tae": "to", "jist": "just", "naethin": "nothing",
     "onythin": "anything", "ither": "other", "richt": "right", "auld": "old",
@@ -1126,8 +1126,6 @@ JUST_HABITS = frozenset(
 AGE_STARTS = (["i", "am"], ["i", "'m"], ["he", "is"], ["she", "is"])
 # "must be twenty now", "he's seventy now": a number of years or an age before "now", not again
 # ("having one now" is now).
-# "must be fifteen year now": how long ago, not now again.
-YEAR_UNITS = frozenset({"year", "years", "yr", "yrs"})
 TENS = frozenset({"twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"})
 # "I carry a pen since": "since" a few words after one of these is holding something ever since.
 CARRIED = frozenset({"carry", "carries", "carried", "carrying"})
@@ -1231,9 +1229,9 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         before = words[max(i - 3, 0) : i]
         after = words[i + 1] if i + 1 < len(words) else ""
         # "I'm 31 now", "he's 75 now", "now 35 and off all meds", "15 years ago now", "long time
-        # now" (Caribbean English for long ago), "fine for years now", "must be fifteen year now":
-        # an age or a time, not again ("now 2 hours later" is now); "what I now know was":
-        # hindsight.
+        # now" (Caribbean English for long ago), "fine for years now", "must be fifteen year now",
+        # "I'm forty-two now": an age or a time, not again ("now 2 hours later" is now); "what I
+        # now know was": hindsight.
         then = words[i + 2] if i + 2 < len(words) else ""
         after_an_age_or_time = word == "now" and (
             (
@@ -1242,13 +1240,9 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
                 and (words[i + 3].isdigit() or words[i + 3] in TENS)
             )
             or (i > 0 and (words[i - 1].isdigit() or words[i - 1] in TENS or words[i - 1] == "ago"))
-            or (
-                i > 1
-                and words[i - 1] in YEAR_UNITS
-                and (sentence[i - 2].like_num or words[i - 2] in TENS)
-            )
+            or (i > 2 and words[i - 3] in TENS and words[i - 2] == "-")
             or words[max(i - 2, 0) : i] == ["long", "time"]
-            or (i > 0 and words[i - 1] in ("years", "yrs", "months", "decades"))
+            or (i > 0 and words[i - 1] in ("year", "years", "yr", "yrs", "months", "decades"))
             or (after.isdigit() and then not in recent | CLOCK_WORDS)
         )
         # "lost some sight before they started steroids": the treatment, not the sign.
