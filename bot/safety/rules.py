@@ -1763,7 +1763,8 @@ def _asks_about_the_past(file: RuleFile, sentence: Any) -> bool:
     word, no time ("2 days after") and not "this" or "another". Asked after a sentence that
     placed a symptom of the same category long ago, it is about that story."""
     tokens = {t.lower_ for t in sentence}
-    if tokens & (file.words(["@now_words", "@happening_again"]) | ABOUT_NOW):
+    lists = [f"@{name}" for name in ("now_words", "happening_again") if name in file.word_lists]
+    if tokens & (file.words(lists) | ABOUT_NOW):
         return False
     return _asks(file, sentence) and not _a_time_ago(file, sentence)
 

@@ -3,10 +3,12 @@ that keep real alarms (bot/safety/rules.py), on the project's rule files."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from bot.safety.rules import CompiledRules
-from tests.unit.safety.conftest import fired_ids
+from bot.safety.rules import CompiledRules, RuleBook
+from tests.unit.safety.conftest import BOOK, fired_ids
 
 
 @pytest.mark.parametrize(
@@ -196,3 +198,19 @@ def test_checks_reported_as_passed_are_not_signs(
 ) -> None:
     told = compiled_rules.sentences_told_as_now(compiled_rules.parse(text))
     assert len(told) == scored_alone
+
+
+def test_a_file_without_now_words_checks_a_question_after_its_story(spacy_pipeline: Any) -> None:
+    """A question after a phrase a file reads as the past is checked with the word lists the
+    file has: the crisis file has no `now_words` (this raised KeyError when its `long_ago` also
+    held "year")."""
+    crisis = next(f for f in BOOK.files if f.decision == "crisis")
+    lists = {**crisis.word_lists, "long_ago": [*crisis.word_lists["long_ago"], "year"]}
+    assert "now_words" not in lists
+    files = tuple(f.copy(update={"word_lists": lists}) if f is crisis else f for f in BOOK.files)
+    rules = CompiledRules(RuleBook(files), spacy_pipeline)
+    text = (
+        "Every tablet I've been prescribed in the last year is lined up on the table. I keep"
+        " thinking how easy it would be to swallow the whole thing. Is that normal?"
+    )
+    assert "indirect_wish_to_die" in fired_ids(rules, text, "crisis")
