@@ -317,6 +317,11 @@ class RuleFile(BaseModel, extra=Extra.forbid):
             out |= set(self.word_lists[item[1:]]) if item.startswith("@") else {item}
         return frozenset(w.lower() for w in out)
 
+    def listed(self, *names: str) -> frozenset[str]:
+        """The words of those of the word lists `names` the file has: the shared mechanisms run
+        on every file, and not every file has every list (crisis.yml has no `now_words`)."""
+        return self.words([f"@{name}" for name in names if name in self.word_lists])
+
 
 class RuleBookError(ValueError):
     """A rule file does not validate, or two rules share an id."""
@@ -918,7 +923,7 @@ def _said_of_a_thing(file: RuleFile, doc: Any, start: int) -> bool:
     another ("car keys in the fridge")."""
     if "things" not in file.word_lists or "people" not in file.word_lists:
         return False
-    beings = file.words([f"@{n}" for n in ("animals", "characters") if n in file.word_lists])
+    beings = file.listed("animals", "characters")
     subjects, people = file.words(["@things"]) | beings, file.words(["@people"])
     first = doc[start].sent.start
     told_as_verb = doc[start].lower_.endswith(("ed", "ing")) or doc[start].lower_ in VERB_SIGNS
@@ -1211,7 +1216,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
     ago", "in the last few hours")."""
     again = file.words(["@happening_again"])
     long_ago = file.words(["@long_ago"])
-    recent = file.words(["@recent_units"]) if "recent_units" in file.word_lists else frozenset()
+    recent = file.listed("recent_units")
     words = [t.lower_ for t in sentence]
     in_past_phrase: set[int] = set()
     for phrase in file.past_phrases:
@@ -1763,8 +1768,7 @@ def _asks_about_the_past(file: RuleFile, sentence: Any) -> bool:
     word, no time ("2 days after") and not "this" or "another". Asked after a sentence that
     placed a symptom of the same category long ago, it is about that story."""
     tokens = {t.lower_ for t in sentence}
-    lists = [f"@{name}" for name in ("now_words", "happening_again") if name in file.word_lists]
-    if tokens & (file.words(lists) | ABOUT_NOW):
+    if tokens & (file.listed("now_words", "happening_again") | ABOUT_NOW):
         return False
     return _asks(file, sentence) and not _a_time_ago(file, sentence)
 
@@ -1815,10 +1819,7 @@ EXAMPLES_MAX_WORDS = 6
 def _tells_of_the_writer(file: RuleFile, span: Any) -> bool:
     """A `happening_to_writer` word ("my", "since") in `span` (False if the file has no such
     list)."""
-    lists = file.word_lists
-    return "happening_to_writer" in lists and not file.words(["@happening_to_writer"]).isdisjoint(
-        t.lower_ for t in span
-    )
+    return not file.listed("happening_to_writer").isdisjoint(t.lower_ for t in span)
 
 
 def _examples_of_a_supposition(file: RuleFile, sentence: Any) -> bool:
@@ -1973,7 +1974,7 @@ def _now_words_of(sentence: Any) -> set[str]:
 def _has_listed_word(file: RuleFile, sentence: Any, name: str) -> bool:
     """A word of the file's word list `name` in the sentence (False if the file has no such
     list)."""
-    return name in file.word_lists and bool(_now_words_of(sentence) & file.words([f"@{name}"]))
+    return bool(_now_words_of(sentence) & file.listed(name))
 
 
 def _says_now(file: RuleFile, sentence: Any) -> bool:
