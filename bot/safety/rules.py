@@ -936,7 +936,15 @@ def _said_of_a_thing(file: RuleFile, doc: Any, start: int) -> bool:
     if told_as_verb and (described or acted_on):
         return True
     verb_start = start - 1
-    while verb_start >= first and doc[verb_start].lower_ in VERB_PHRASE_WORDS:
+    while verb_start >= first and (
+        doc[verb_start].lower_ in VERB_PHRASE_WORDS
+        # "the plans have gone and collapsed": "gone and" is part of the verb.
+        or (
+            verb_start > first
+            and doc[verb_start].lower_ == "and"
+            and doc[verb_start - 1].lower_ in GONE_AND
+        )
+    ):
         verb_start -= 1
     if verb_start == start - 1:
         if verb_start < first:
@@ -979,6 +987,8 @@ def _not_after_a_preposition(doc: Any, i: int, first: int) -> bool:
 VERB_SIGNS = frozenset(
     {"collapse", "collapses", "choke", "chokes", "faint", "faints", "split", "splits"}
 )
+
+GONE_AND = frozenset({"gone", "went", "go", "goes"})
 
 # The words of a sign's verb phrase back to its subject: "(the printer) had a", "has gone into a".
 VERB_PHRASE_WORDS = frozenset(
@@ -1096,8 +1106,8 @@ NOT_AGAIN = frozenset(
      "rain", "canny", "champion"}
 )  # fmt: skip
 ALL_CLEAR = frozenset(
-    {"clear", "normal", "fine", "negative", "ok", "okay", "healed", "better", "gone", "recovered",
-     "resolved", "completely", "totally", "fully", "treated", "playing", "working"}
+    {"clear", "clean", "normal", "fine", "negative", "ok", "okay", "healed", "better", "gone",
+     "recovered", "resolved", "completely", "totally", "fully", "treated", "playing", "working"}
 )  # fmt: skip
 
 
@@ -1172,7 +1182,8 @@ HINDSIGHT = frozenset(
 
 # Said of the past event, these make a later `happening_again` word the state after it ("I had a
 # mini stroke in 2016 and recovered completely, I'm on aspirin now"), until a turn ("but now ...").
-RECOVERED = frozenset({"recovered", "healed", "resolved"})
+WELL_SINCE = frozenset({"fine", "ok", "okay", "clear", "normal", "well", "healthy"})
+RECOVERED = frozenset({"recovered", "recovery", "healed", "resolved"})
 # Before "worse", these make it the migraines getting worse ("mine": "I have chronic migraine.
 # Mine got worse after ...").
 MIGRAINE_WORDS = frozenset({"migraine", "migraines", "headache", "headaches", "mine"})
@@ -1299,12 +1310,14 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         carried_since = word == "since" and not CARRIED.isdisjoint(words[max(i - 5, 0) : i + 4])
         # "I have not had any problems from it since then", "on blood thinners ever since with no
         # more bother": none since, however far back.
-        # "since then nothing": nothing since; "never had another one since".
+        # "since then nothing": nothing since; "never had another one since"; "been on a statin
+        # since and fine": well since.
         no_trouble_since = word == "since" and (
             _denies_trouble(words[max(i - 8, 0) : i])
             or _denies_trouble(words[i + 1 : i + 5])
             or not {"nothing", "none"}.isdisjoint(words[i + 1 : i + 3])
             or {"never", "another"} <= set(words[max(i - 5, 0) : i])
+            or not WELL_SINCE.isdisjoint(words[i + 1 : i + 3])
         )
         treated = _names_the_treatment(words, i)
         # "now he is fully well", "now totally fine": the state after it ("now he is not well" is
@@ -1317,8 +1330,12 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             recovered = True
         # "that's when my headaches started": when it began, not again.
         dated_start = word == "started" and "when" in words[max(i - 4, 0) : i]
-        # "got my driving licence back years ago": long ago, not again.
-        back_long_ago = word == "back" and "ago" in next_three and not next_three & recent
+        # "got my driving licence back years ago": long ago, not again; "ten year back": how
+        # long ago.
+        back_long_ago = word == "back" and (
+            ("ago" in next_three and not next_three & recent)
+            or (i > 0 and words[i - 1] in long_ago)
+        )
         # "nothing since and off meds now": the state after it, not the sign.
         off_medicines = word == "now" and "off" in before and bool(set(before) & MEDICINES)
         # "lost the sight in one eye for a few minutes and it came back": what was lost returned.
@@ -1499,6 +1516,7 @@ def _placed_in_the_past(file: RuleFile, sentence: Any) -> bool:
         or any(_a_year(t.text) for t in sentence)
         or _has_phrase(_without_moments(sentence), file.past_phrases)
         or _years_since(file, sentence)
+        or _years_back(file, sentence)
     )
 
 
@@ -1512,6 +1530,18 @@ def _years_since(file: RuleFile, sentence: Any) -> bool:
         and words[i - 1] in units
         and (sentence[i - 2].like_num or words[i - 2] in TENS)
         and (i + 1 == len(words) or sentence[i + 1].is_punct or words[i + 1] in ("and", "but"))
+        for i in range(2, len(words))
+    )
+
+
+def _years_back(file: RuleFile, sentence: Any) -> bool:
+    """ "I had a funny turn ten year back": a number and a `long_ago` unit before "back"."""
+    words = [t.lower_ for t in sentence]
+    units = file.words(["@long_ago"])
+    return any(
+        words[i] == "back"
+        and words[i - 1] in units
+        and (sentence[i - 2].like_num or words[i - 2] in TENS)
         for i in range(2, len(words))
     )
 
