@@ -990,13 +990,15 @@ VERB_SIGNS = frozenset(
 
 GONE_AND = frozenset({"gone", "went", "go", "goes"})
 
-# The words of a sign's verb phrase back to its subject: "(the printer) had a", "has gone into a".
+# The words of a sign's verb phrase back to its subject: "(the printer) had a", "has gone into a",
+# "(my garden plans) done collapsed", "(my team) plumb collapsed".
 VERB_PHRASE_WORDS = frozenset(
     {"a", "an", "had", "has", "have", "having", "is", "was", "'s", "went", "goes", "gone", "just",
      "completely", "totally", "literally", "basically", "kind", "sort", "of", "into", "full",
      "total", "massive", "bit", "proper", "finally", "practically", "nearly", "almost", "suddenly",
      "also", "absolutely", "actually", "really", "about", "straight", "up", "complete", "utter",
-     "'ll", "will", "would", "might", "could", "apparently", "clearly", "obviously"}
+     "'ll", "will", "would", "might", "could", "apparently", "clearly", "obviously", "already",
+     "done", "plumb"}
 )  # fmt: skip
 
 
@@ -1307,7 +1309,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         )
         # "I carry a pen since": ever since, holding it, not the sign again.
         # "ever since I've carried an epinephrine pen": after it, too.
-        carried_since = word == "since" and not CARRIED.isdisjoint(words[max(i - 5, 0) : i + 4])
+        carried_since = word == "since" and not CARRIED.isdisjoint(words[max(i - 7, 0) : i + 4])
         # "I have not had any problems from it since then", "on blood thinners ever since with no
         # more bother": none since, however far back.
         # "since then nothing": nothing since; "never had another one since"; "been on a statin
@@ -1358,9 +1360,10 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             after in CARE_GIVEN or (after in ("my", "his", "her", "their") and third in DONE_TO)
         )
         # "no problems in the nine years since", "off my tablets since 2013", "ever since a bad jab
-        # as a little boy": how long ago it was, not again.
+        # as a little boy", "off the meds for it since forever": how long ago it was, not again.
         a_span = word == "since" and (
             (i > 0 and words[i - 1] in long_ago)
+            or after == "forever"
             or _a_year(after)
             or not in_past_phrase.isdisjoint(range(i + 1, i + 7))
         )
