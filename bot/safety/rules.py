@@ -578,6 +578,8 @@ class CompiledRules:
             sentence = doc[start].sent
             if any(s <= end - 1 < e for s, e in harmless.get(rule.id, [])):
                 fired, why = False, "blocked: a harmless use (except_phrases)"
+            elif _quoted_word(doc, start, end):
+                fired, why = False, "blocked: one word in quotation marks, named, not used"
             elif _said_of_a_thing(file, doc, start):
                 fired, why = False, "blocked: said of a thing, an animal or a story's character"
             elif _work_talk(file, doc, end):
@@ -764,6 +766,22 @@ def _reports_checks_fine(file: RuleFile, doc: Any, sentence: Any, signs_at: list
     for phrase in checked:
         text = text.replace(f" {phrase} ", " ")
     return not set(text.split()) & file.words(["@trouble_words"])
+
+
+QUOTES = frozenset({"'", '"', "\u2018", "\u2019", "\u201c", "\u201d"})
+
+
+def _quoted_word(doc: Any, start: int, end: int) -> bool:
+    """ "I 'collapse' on the settee after every shift": a single word in quotation marks is
+    named as a way of talking, not used. Quoted speech of several words ("he keeps saying 'I
+    can't breathe'") still counts."""
+    return (
+        end - start == 1
+        and start > 0
+        and end < len(doc)
+        and doc[start - 1].text in QUOTES
+        and doc[end].text in QUOTES
+    )
 
 
 def _crisis_words_are_crisis(found: list[tuple[int, int, Match]]) -> list[Match]:
@@ -960,7 +978,7 @@ def _said_of_a_thing(file: RuleFile, doc: Any, start: int) -> bool:
             return False
         # A thing before another noun names it ("the shop assistant collapsed"): only the last
         # noun of the phrase, or one before a preposition ("the printer at work"), is the subject.
-        heads = i == verb_start or doc[i + 1].lower_ in PREPOSITIONS | {"of", "for"}
+        heads = i == verb_start or doc[i + 1].lower_ in PREPOSITIONS | {"of", "for", "away", "out"}
         if _without_a_clitic(token.lower_) in subjects and heads:
             return _not_after_a_preposition(doc, i, first)
     return False
@@ -1088,6 +1106,9 @@ def _negated(file: RuleFile, doc: Any, start: int) -> bool:
         and not doc[start].lower_.endswith(("ing", "in"))
     ):
         return True
+    # "Nowt like trouble swallowing or breathing": none of those.
+    if start >= 2 and [t.lower_ for t in doc[start - 2 : start]] == ["nothing", "like"]:
+        return True
     listed = False
     for distance, token in enumerate(reversed(doc[max(start - 5, 0) : start]), start=1):
         if token.is_punct:
@@ -1185,7 +1206,7 @@ HINDSIGHT = frozenset(
 # Said of the past event, these make a later `happening_again` word the state after it ("I had a
 # mini stroke in 2016 and recovered completely, I'm on aspirin now"), until a turn ("but now ...").
 WELL_SINCE = frozenset({"fine", "ok", "okay", "clear", "normal", "well", "healthy"})
-RECOVERED = frozenset({"recovered", "recovery", "healed", "resolved"})
+RECOVERED = frozenset({"recovered", "recovery", "healed", "resolved", "sorted"})
 # Before "worse", these make it the migraines getting worse ("mine": "I have chronic migraine.
 # Mine got worse after ...").
 MIGRAINE_WORDS = frozenset({"migraine", "migraines", "headache", "headaches", "mine"})
@@ -1193,7 +1214,9 @@ TURNS = frozenset({"but", "though", "although", "however", "until", "till", "yet
 NEGATED = frozenset({"not", "n't", "never", "no"})
 # Before "warning", these make it how a sign came ("without any warning"), not a leaflet's warning.
 UNWARNED = frozenset({"without", "no", "any", "little"})
-BE_FORMS = frozenset({"am", "'m", "is", "'s", "are", "'re", "was", "were", "be", "being", "been"})
+BE_FORMS = frozenset(
+    {"am", "'m", "is", "'s", "are", "'re", "was", "were", "be", "being", "been", "ai", "ain"}
+)  # "ai" of "ain't"
 
 
 def _names_the_treatment(words: list[str], i: int) -> bool:
@@ -1942,7 +1965,7 @@ STILL_AFTER = frozenset(
 THIS_ONE = frozenset({"this", "it", "that", "he", "she", "i", "it's", "'s"})
 JUST_NOT_NOW = frozenset(
     {"a", "an", "the", "really", "mention", "nerves", "wondering", "curious", "checking",
-     "asking", "general", "rumour", "rumor", "myth", "hype"}
+     "asking", "general", "rumour", "rumor", "myth", "hype", "when"}
 )  # fmt: skip
 # "does botox help", "will the injections help": "help" after these is what a treatment does.
 HELPS = frozenset(
@@ -1968,7 +1991,7 @@ def _now_words_of(sentence: Any) -> set[str]:
     botox?" asks about the cause, not about now), "help" right after one of HELPS ("does botox
     help"), "started" right after "that" or "which" ("headaches that started after a head
     injury") and "just" right before one of JUST_NOT_NOW (unless after "this" or "it": "is this
-    just a faint?" is about now)."""
+    just a faint?" is about now; "or just when there's a rash too?" is "only when")."""
     words = [t.lower_ for t in sentence if not t.is_punct]
     out = set()
     for i, word in enumerate(words):
