@@ -1016,7 +1016,7 @@ VERB_PHRASE_WORDS = frozenset(
      "total", "massive", "bit", "proper", "finally", "practically", "nearly", "almost", "suddenly",
      "also", "absolutely", "actually", "really", "about", "straight", "up", "complete", "utter",
      "'ll", "will", "would", "might", "could", "apparently", "clearly", "obviously", "already",
-     "done", "plumb"}
+     "done", "plumb", "rather"}
 )  # fmt: skip
 
 
@@ -1284,6 +1284,8 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             or (i > 2 and words[i - 3] in TENS and words[i - 2] == "-")
             or words[max(i - 2, 0) : i] == ["long", "time"]
             or (i > 0 and words[i - 1] in ("year", "years", "yr", "yrs", "months", "decades"))
+            # "few years back now"
+            or (i > 1 and words[i - 1] == "back" and words[i - 2] in long_ago)
             or (after.isdigit() and then not in recent | CLOCK_WORDS)
         )
         # "lost some sight before they started steroids": the treatment, not the sign.
@@ -1355,10 +1357,10 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             recovered = True
         # "that's when my headaches started": when it began, not again.
         dated_start = word == "started" and "when" in words[max(i - 4, 0) : i]
-        # "got my driving licence back years ago": long ago, not again; "ten year back": how
-        # long ago.
+        # "got my driving licence back years ago", "back about eight years ago": long ago, not
+        # again; "ten year back": how long ago.
         back_long_ago = word == "back" and (
-            ("ago" in next_three and not next_three & recent)
+            ("ago" in words[i + 1 : i + 5] and not next_three & recent)
             or (i > 0 and words[i - 1] in long_ago)
         )
         # "nothing since and off meds now": the state after it, not the sign.
@@ -1561,15 +1563,20 @@ def _years_since(file: RuleFile, sentence: Any) -> bool:
 
 
 def _years_back(file: RuleFile, sentence: Any) -> bool:
-    """ "I had a funny turn ten year back": a number and a `long_ago` unit before "back"."""
+    """ "I had a funny turn ten year back", "a few years back": a number (or "few", "some") and
+    a `long_ago` unit before "back"."""
     words = [t.lower_ for t in sentence]
     units = file.words(["@long_ago"])
     return any(
         words[i] == "back"
         and words[i - 1] in units
-        and (sentence[i - 2].like_num or words[i - 2] in TENS)
+        and (sentence[i - 2].like_num or words[i - 2] in TENS | SOME)
         for i in range(2, len(words))
     )
+
+
+# "a few years back", "some years back": how many, roughly.
+SOME = frozenset({"few", "several", "many", "some", "couple"})
 
 
 # "when I was in the bathroom", "while she was asleep": where someone was a moment ago, not an
