@@ -1006,6 +1006,7 @@ VERB_SIGNS = frozenset(
     {"collapse", "collapses", "choke", "chokes", "faint", "faints", "split", "splits"}
 )
 
+# Before "and" in a verb phrase: "(the plans) have gone and collapsed".
 GONE_AND = frozenset({"gone", "went", "go", "goes"})
 
 # The words of a sign's verb phrase back to its subject: "(the printer) had a", "has gone into a",
@@ -1203,9 +1204,10 @@ HINDSIGHT = frozenset(
 )  # fmt: skip
 
 
+# After "since", these make it well since ("been on a statin since and fine").
+WELL_SINCE = frozenset({"fine", "ok", "okay", "clear", "normal", "well", "healthy"})
 # Said of the past event, these make a later `happening_again` word the state after it ("I had a
 # mini stroke in 2016 and recovered completely, I'm on aspirin now"), until a turn ("but now ...").
-WELL_SINCE = frozenset({"fine", "ok", "okay", "clear", "normal", "well", "healthy"})
 RECOVERED = frozenset({"recovered", "recovery", "healed", "resolved", "sorted"})
 # Before "worse", these make it the migraines getting worse ("mine": "I have chronic migraine.
 # Mine got worse after ...").
@@ -1543,36 +1545,26 @@ def _placed_in_the_past(file: RuleFile, sentence: Any) -> bool:
         bool(tokens & {"ago", "last"} and tokens & file.words(["@long_ago"]))
         or any(_a_year(t.text) for t in sentence)
         or _has_phrase(_without_moments(sentence), file.past_phrases)
-        or _years_since(file, sentence)
-        or _years_back(file, sentence)
+        or _years_ago_said_otherwise(file, sentence)
     )
 
 
-def _years_since(file: RuleFile, sentence: Any) -> bool:
-    """ "That were forty year since.": how long ago, in Northern English; "since" ends the clause
-    right after a number and a `long_ago` unit ("twenty years since I had one" is not it)."""
+def _years_ago_said_otherwise(file: RuleFile, sentence: Any) -> bool:
+    """How long ago, said with "since" or "back" after a number and a `long_ago` unit: "That
+    were forty year since." (Northern English; "since" must end the clause: "twenty years since
+    I had one" is not it), "ten year back", "a few years back" ("few", "some" only with "back")."""
     words = [t.lower_ for t in sentence]
     units = file.words(["@long_ago"])
-    return any(
-        words[i] == "since"
-        and words[i - 1] in units
-        and (sentence[i - 2].like_num or words[i - 2] in TENS)
-        and (i + 1 == len(words) or sentence[i + 1].is_punct or words[i + 1] in ("and", "but"))
-        for i in range(2, len(words))
-    )
-
-
-def _years_back(file: RuleFile, sentence: Any) -> bool:
-    """ "I had a funny turn ten year back", "a few years back": a number (or "few", "some") and
-    a `long_ago` unit before "back"."""
-    words = [t.lower_ for t in sentence]
-    units = file.words(["@long_ago"])
-    return any(
-        words[i] == "back"
-        and words[i - 1] in units
-        and (sentence[i - 2].like_num or words[i - 2] in TENS | SOME)
-        for i in range(2, len(words))
-    )
+    for i in range(2, len(words)):
+        if words[i] not in ("since", "back") or words[i - 1] not in units:
+            continue
+        back = words[i] == "back"
+        counted = sentence[i - 2].like_num or words[i - 2] in (TENS | SOME if back else TENS)
+        ends = i + 1 == len(words) or sentence[i + 1].is_punct
+        clause_ends = ends or words[i + 1] in ("and", "but")
+        if counted and (back or clause_ends):
+            return True
+    return False
 
 
 # "a few years back", "some years back": how many, roughly.
