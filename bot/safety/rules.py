@@ -1010,14 +1010,15 @@ VERB_SIGNS = frozenset(
 GONE_AND = frozenset({"gone", "went", "go", "goes"})
 
 # The words of a sign's verb phrase back to its subject: "(the printer) had a", "has gone into a",
-# "(my garden plans) done collapsed", "(my team) plumb collapsed".
+# "(my garden plans) done collapsed", "(my team) plumb collapsed",
+# "(the toast) went off like a bomb".
 VERB_PHRASE_WORDS = frozenset(
     {"a", "an", "had", "has", "have", "having", "is", "was", "'s", "went", "goes", "gone", "just",
      "completely", "totally", "literally", "basically", "kind", "sort", "of", "into", "full",
      "total", "massive", "bit", "proper", "finally", "practically", "nearly", "almost", "suddenly",
      "also", "absolutely", "actually", "really", "about", "straight", "up", "complete", "utter",
      "'ll", "will", "would", "might", "could", "apparently", "clearly", "obviously", "already",
-     "done", "plumb", "rather"}
+     "done", "plumb", "rather", "off"}
 )  # fmt: skip
 
 
