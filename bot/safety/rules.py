@@ -1340,13 +1340,16 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         carried_since = word == "since" and not CARRIED.isdisjoint(words[max(i - 7, 0) : i + 4])
         # "I have not had any problems from it since then", "on blood thinners ever since with no
         # more bother": none since, however far back.
-        # "since then nothing": nothing since; "never had another one since"; "been on a statin
-        # since and fine": well since.
+        # "since then nothing": nothing since; "never had another one since", "I've not had
+        # another one since"; "been on a statin since and fine": well since.
         no_trouble_since = word == "since" and (
             _denies_trouble(words[max(i - 8, 0) : i])
             or _denies_trouble(words[i + 1 : i + 5])
             or not {"nothing", "none"}.isdisjoint(words[i + 1 : i + 3])
-            or {"never", "another"} <= set(words[max(i - 5, 0) : i])
+            or (
+                "another" in words[max(i - 5, 0) : i]
+                and not NEGATED.isdisjoint(words[max(i - 5, 0) : i])
+            )
             or not WELL_SINCE.isdisjoint(words[i + 1 : i + 3])
         )
         treated = _names_the_treatment(words, i)
