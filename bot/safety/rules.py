@@ -1328,12 +1328,15 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         retold = word == "still" and after in RETELLING
         # "would that old head injury keep me from getting botox": stand in the way, not again.
         prevents = word in ("keep", "keeps") and after in OBJECTS and then == "from"
-        # "dem keep mi in hospital" (Kriol past), "dem keep me overnight": a stay in hospital,
-        # not "keeps choking".
+        # "dem keep mi in hospital" (Kriol past), "dem keep me overnight", "keep me a few hours":
+        # a stay in hospital, not "keeps choking".
         kept_in = (
             word in ("keep", "keeps")
             and after in OBJECTS | {"mi"}
-            and (then in ("in", "overnight") or words[i + 2 : i + 4] == ["a", "night"])
+            and (
+                then in ("in", "overnight")
+                or words[i + 2 : i + 4] in (["a", "night"], ["a", "few"], ["for", "a"])
+            )
         )
         # "I carry a pen since": ever since, holding it, not the sign again.
         # "ever since I've carried an epinephrine pen": after it, too.
@@ -1341,16 +1344,25 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         # "I have not had any problems from it since then", "on blood thinners ever since with no
         # more bother": none since, however far back.
         # "since then nothing": nothing since; "never had another one since", "I've not had
-        # another one since"; "been on a statin since and fine": well since.
-        no_trouble_since = word == "since" and (
-            _denies_trouble(words[max(i - 8, 0) : i])
-            or _denies_trouble(words[i + 1 : i + 5])
-            or not {"nothing", "none"}.isdisjoint(words[i + 1 : i + 3])
-            or (
-                "another" in words[max(i - 5, 0) : i]
-                and not NEGATED.isdisjoint(words[max(i - 5, 0) : i])
+        # another one since", "not had owt like it since"; "been on a statin since and fine": well
+        # since.
+        no_trouble_since = (
+            word == "since"
+            and (
+                _denies_trouble(words[max(i - 8, 0) : i])
+                or _denies_trouble(words[i + 1 : i + 5])
+                or not {"nothing", "none"}.isdisjoint(words[i + 1 : i + 3])
+                or (
+                    not {"another", "like"}.isdisjoint(words[max(i - 5, 0) : i])
+                    and not NEGATED.isdisjoint(words[max(i - 5, 0) : i])
+                )
+                # "been fine since", "fine ever since" (not "not been fine since").
+                or (
+                    not WELL_SINCE.isdisjoint(words[max(i - 2, 0) : i])
+                    and NEGATED.isdisjoint(words[max(i - 4, 0) : i])
+                )
+                or not WELL_SINCE.isdisjoint(words[i + 1 : i + 3])
             )
-            or not WELL_SINCE.isdisjoint(words[i + 1 : i + 3])
         )
         treated = _names_the_treatment(words, i)
         # "now he is fully well", "now totally fine": the state after it ("now he is not well" is
