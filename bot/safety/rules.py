@@ -1205,7 +1205,8 @@ HINDSIGHT = frozenset(
 )  # fmt: skip
 
 
-# After "since", these make it well since ("been on a statin since and fine").
+# Next to "since", these make it well since ("been on a statin since and fine", "been fine
+# since").
 WELL_SINCE = frozenset({"fine", "ok", "okay", "clear", "normal", "well", "healthy"})
 # Said of the past event, these make a later `happening_again` word the state after it ("I had a
 # mini stroke in 2016 and recovered completely, I'm on aspirin now"), until a turn ("but now ...").
