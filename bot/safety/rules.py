@@ -1146,10 +1146,10 @@ CARRIES = frozenset({"carry", "carries", "keep", "keeps", "have", "has"})
 # down the mine").
 STILL_THEN = frozenset({"while", "whilst", "was", "were"})
 # "the right thing to do", "the right place to ask": a choice, not "right now"; "right after
-# Botox": how soon after, not now.
+# Botox", "call 911 right away": how soon, not now.
 RIGHT_CHOICE = frozenset(
     {"thing", "things", "way", "place", "person", "people", "answer", "choice", "decision", "call",
-     "after", "before"}
+     "after", "before", "away"}
 )  # fmt: skip
 STILL_LIVING = frozenset({"living", "lived", "at", "in", "working", "worked", "going"})
 # "still tells the story", "still remembers it": telling or remembering it, not the sign again.
@@ -2028,6 +2028,9 @@ def _now_words_of(sentence: Any) -> set[str]:
             continue
         # "what would be the right thing to do": the right choice, not "right now".
         if word == "right" and words[i + 1 : i + 2] and words[i + 1] in RIGHT_CHOICE:
+            continue
+        # "if she can't swallow or talk right?": "right" ending the sentence is how, not now.
+        if word == "right" and i == len(words) - 1 and i > 0:
             continue
         # "headaches that started after a head injury": a kind of headache, not a start now.
         if word == "started" and i > 0 and words[i - 1] in ("that", "which"):
