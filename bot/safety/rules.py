@@ -52,7 +52,8 @@ still tells the story"), or "back" as a place or a time ("the back of my skull",
 ("recovered completely, I'm on aspirin now"; "but now" starts a new one), nor "now" up to three
 words before "well", "fine" or "recovered" ("now he is fully well"), which, like "recovered", holds
 to the end of the clause ("now she totally fine, still cooks every Sunday"), nor "keep" before "me"
-or "him" and "in" ("they keep me in hospital": a stay); a `recent_units` word ("days", "hours")
+or "him" and "in" ("they keep me in hospital": a stay) or before "an eye" ("to keep an eye"); a
+`recent_units` word ("days", "hours")
 before "ago" or after "last" / "past" / "this" does ("two years ago, and again 2 days ago" fires). A
 later question about a symptom of the same category that says nothing of now (no `now_words` or
 `happening_again` word, no time, not "this" or "another") is about that story and does not fire
@@ -1167,8 +1168,28 @@ AGE_STARTS = (["i", "am"], ["i", "'m"], ["he", "is"], ["she", "is"])
 # "must be twenty now", "he's seventy now": a number of years or an age before "now", not again
 # ("having one now" is now).
 TENS = frozenset({"twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"})
+# "must be fifteen now": how many years ago, after "be".
+TEENS = frozenset(
+    {
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+    }
+)
 # "I carry a pen since": "since" a few words after one of these is holding something ever since.
 CARRIED = frozenset({"carry", "carries", "carried", "carrying"})
+# "baby's in middle school now", "she's at uni now": before "now", years on from the story.
+YEARS_ON = frozenset(
+    {"school", "college", "uni", "university", "grown", "married", "retired", "nursery",
+     "kindergarten"}
+)  # fmt: skip
 # "not had any problems from it since": a negation and one of these before "since" is none since.
 TROUBLE = frozenset({"problems", "problem", "issues", "issue", "trouble", "bother"})
 
@@ -1286,6 +1307,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             )
             or (i > 0 and (words[i - 1].isdigit() or words[i - 1] in TENS or words[i - 1] == "ago"))
             or (i > 2 and words[i - 3] in TENS and words[i - 2] == "-")
+            or (i > 1 and words[i - 1] in TEENS and words[i - 2] == "be")
             or words[max(i - 2, 0) : i] == ["long", "time"]
             or (i > 0 and words[i - 1] in ("year", "years", "yr", "yrs", "months", "decades"))
             # "few years back now"
@@ -1316,9 +1338,10 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         not_right_now = word == "right" and after != "now"
         # "keeps an EpiPen in her bag", "still carry an adrenaline pen": holding something, not
         # "keeps choking".
-        holds = (word in ("keep", "keeps") and after in HELD) or (
-            word == "still" and after in CARRIES and then in HELD
-        )
+        # "kept me in for the afternoon to keep an eye": watching, not "keeps choking".
+        holds = (
+            word in ("keep", "keeps") and (after in HELD or (after, then) == ("an", "eye"))
+        ) or (word == "still" and after in CARRIES and then in HELD)
         # "while still at school", "when I was still living in Mauritius", "when I was a teenager
         # still living on the island": a time of life.
         time_of_life = word == "still" and (
@@ -1342,6 +1365,10 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         # "I carry a pen since": ever since, holding it, not the sign again.
         # "ever since I've carried an epinephrine pen": after it, too.
         carried_since = word == "since" and not CARRIED.isdisjoint(words[max(i - 7, 0) : i + 4])
+        # "she carries a pen now", "baby's in middle school now": the state after it, years on.
+        carries_now = word == "now" and not (CARRIED | YEARS_ON).isdisjoint(
+            words[max(i - 4, 0) : i]
+        )
         # "I have not had any problems from it since then", "on blood thinners ever since with no
         # more bother": none since, however far back.
         # "since then nothing": nothing since; "never had another one since", "I've not had
@@ -1422,6 +1449,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             and not a_span
             and not just_once
             and not carried_since
+            and not carries_now
             and not no_trouble_since
             and not migraines_worse
             and not set(before) & NOT_AGAIN
