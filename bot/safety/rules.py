@@ -1409,6 +1409,8 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             ("ago" in words[i + 1 : i + 5] and not next_three & recent)
             or (i > 0 and words[i - 1] in long_ago)
         )
+        # "all cleared up and I've been on tablets since": taking them since, not the sign again.
+        on_medicines_since = word == "since" and "on" in before and bool(set(before) & MEDICINES)
         # "nothing since and off meds now": the state after it, not the sign.
         off_medicines = word == "now" and "off" in before and bool(set(before) & MEDICINES)
         # "lost the sight in one eye for a few minutes and it came back": what was lost returned.
@@ -1450,6 +1452,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             and not just_once
             and not carried_since
             and not carries_now
+            and not on_medicines_since
             and not no_trouble_since
             and not migraines_worse
             and not set(before) & NOT_AGAIN
