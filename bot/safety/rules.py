@@ -52,13 +52,16 @@ still tells the story"), or "back" as a place or a time ("the back of my skull",
 ("recovered completely, I'm on aspirin now"; "but now" starts a new one), nor "now" up to three
 words before "well", "fine" or "recovered" ("now he is fully well"), which, like "recovered", holds
 to the end of the clause ("now she totally fine, still cooks every Sunday"), nor "keep" before "me"
-or "him" and "in" ("they keep me in hospital": a stay) or before "an eye" ("to keep an eye"); a
-`recent_units` word ("days", "hours")
-before "ago" or after "last" / "past" / "this" does ("two years ago, and again 2 days ago" fires). A
+or "him" and "in" ("they keep me in hospital": a stay) or before "an eye" ("to keep an eye"), nor
+"now" a few words after "carries" or a stage of life ("she carries a pen now", "baby's in middle
+school now"), nor "since" after "on" and a medicine word ("I've been on tablets since"); a
+`recent_units` word ("days", "hours") before "ago" or after "last" / "past" / "this" does ("two
+years ago, and again 2 days ago" fires). A
 later question about a symptom of the same category that says nothing of now (no `now_words` or
 `happening_again` word, no time, not "this" or "another") is about that story and does not fire
 either: "My grandad had a stroke back in 1998 ... Does having a grandparent who had a stroke stop me
-having Botox?" "Now" right after a number is an age ("I'm 31 now"), not again. The crisis file
+having Botox?" "Now" right after a number is an age ("I'm 31 now"), and after "be" and ten to
+nineteen how long ago ("must be fifteen now"), not again. The crisis file
 counts only years and childhood as long ago: an attempt "last month" still gets the crisis reply. A
 file with the word list `present_words` also follows the story: a later sentence that, like every
 sentence between it and the one placed long ago, has no `present_words` or `now_words` word and no
@@ -1170,19 +1173,9 @@ AGE_STARTS = (["i", "am"], ["i", "'m"], ["he", "is"], ["she", "is"])
 TENS = frozenset({"twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"})
 # "must be fifteen now": how many years ago, after "be".
 TEENS = frozenset(
-    {
-        "ten",
-        "eleven",
-        "twelve",
-        "thirteen",
-        "fourteen",
-        "fifteen",
-        "sixteen",
-        "seventeen",
-        "eighteen",
-        "nineteen",
-    }
-)
+    {"ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+     "eighteen", "nineteen"}
+)  # fmt: skip
 # "I carry a pen since": "since" a few words after one of these is holding something ever since.
 CARRIED = frozenset({"carry", "carries", "carried", "carrying"})
 # "baby's in middle school now", "she's at uni now": before "now", years on from the story.
@@ -1366,7 +1359,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         # "ever since I've carried an epinephrine pen": after it, too.
         carried_since = word == "since" and not CARRIED.isdisjoint(words[max(i - 7, 0) : i + 4])
         # "she carries a pen now", "baby's in middle school now": the state after it, years on.
-        carries_now = word == "now" and not (CARRIED | YEARS_ON).isdisjoint(
+        years_on_now = word == "now" and not (CARRIED | YEARS_ON).isdisjoint(
             words[max(i - 4, 0) : i]
         )
         # "I have not had any problems from it since then", "on blood thinners ever since with no
@@ -1451,7 +1444,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             and not a_span
             and not just_once
             and not carried_since
-            and not carries_now
+            and not years_on_now
             and not on_medicines_since
             and not no_trouble_since
             and not migraines_worse
