@@ -332,8 +332,9 @@ def freeze_before_forking_workers(archive: Path | None) -> None:
 
 def report_after_model_load() -> None:
     """Says on stderr, in each Rasa process once its model is loaded, whether any TensorFlow
-    module is in its sys.modules (tests/e2e/test_no_tensorflow.py reads the line). Printed, not
-    logged: Rasa's log configuration drops INFO lines once the model has loaded."""
+    module is in its sys.modules (tests/e2e/test_no_tensorflow.py reads the line). Written, not
+    logged: Rasa's log configuration drops INFO lines once the model has loaded. One write per
+    line, because print's two writes (text, then newline) from two workers can interleave."""
     import rasa.core.agent
 
     load_agent = rasa.core.agent.load_agent  # rasa.core.run calls it through the module
@@ -341,8 +342,9 @@ def report_after_model_load() -> None:
     async def load_agent_then_report(*args: Any, **kwargs: Any) -> Any:
         agent = await load_agent(*args, **kwargs)
         found = ", ".join(tensorflow_modules()[:10]) or "none"
-        print(f"no_tensorflow: pid {os.getpid()} TensorFlow modules in sys.modules: {found}",
-              file=sys.stderr, flush=True)  # fmt: skip
+        line = f"no_tensorflow: pid {os.getpid()} TensorFlow modules in sys.modules: {found}\n"
+        sys.stderr.flush()
+        os.write(sys.stderr.fileno(), line.encode())  # one write: workers share the log file
         return agent
 
     rasa.core.agent.load_agent = load_agent_then_report
