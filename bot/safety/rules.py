@@ -433,7 +433,9 @@ DIALECT_WORDS = {
     "breathin": "breathing", "bleedin": "bleeding", "swallowin": "swallowing", "talkin": "talking",
     "feelin": "feeling", "shakin": "shaking", "slurrin": "slurring", "droopin": "drooping",
     "vomitin": "vomiting", "chokin": "choking", "collapsin": "collapsing", "spurtin": "spurting",
-    "wantin": "wanting",
+    "wantin": "wanting", "sweatin": "sweating", "poundin": "pounding",
+    # Jamaican English "cyaan" ("mi cyaan swallow good").
+    "cyaan": "can't",
     # Not "fittin": "I'm fittin to go" is Southern US "about to", not a fit.
 }  # fmt: skip
 # "me da" and "yer da" are a father (Irish English), not "the"; a word joined by a hyphen is
