@@ -1384,7 +1384,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
                     not WELL_SINCE.isdisjoint(words[max(i - 2, 0) : i])
                     and NEGATED.isdisjoint(words[max(i - 4, 0) : i])
                 )
-                # "since was fine", "every test since has been fine" (not "since has not been fine").
+                # "since was fine", "every test since has been fine" (not "since has not been").
                 or (
                     not WELL_SINCE.isdisjoint(words[i + 1 : i + 4])
                     and NEGATED.isdisjoint(words[i + 1 : i + 4])
