@@ -2175,13 +2175,16 @@ ASKING_WORDS = frozenset(
 def _asked_after_a_colon(file: RuleFile, sentence: Any) -> list[Any]:
     """The sentence's words (no punctuation), or only those after a colon when the words before it
     end with one of ASKING_WORDS and say nothing of now (no `personal_or_now` word but "I" or
-    "my")."""
+    "my"), or end with one of the file's `not_happening_phrases` ("General question, not
+    happening now: if someone's headache comes with a stiff neck ...")."""
     tokens = list(sentence)
     colons = [i for i, t in enumerate(tokens) if t.text == ":"]
     if colons:
         before = [t.lower_ for t in tokens[: colons[0]] if not t.is_punct]
         now = file.words(["@personal_or_now"]) - {"i", "my"}
-        if before and before[-1] in ASKING_WORDS and not set(before) & now:
+        said = f" {' '.join(before)}"
+        not_happening = any(said.endswith(f" {p.lower()}") for p in file.not_happening_phrases)
+        if before and ((before[-1] in ASKING_WORDS and not set(before) & now) or not_happening):
             tokens = tokens[colons[0] + 1 :]
     return [t for t in tokens if not t.is_punct]
 
