@@ -850,7 +850,7 @@ def _conditions(
         if rule.general_questions == "exempt_unless_sign_in_sentence":
             where = sentence
             words = words & message_words(sentence)
-        signs = file.words(kinds) & words
+        signs = (file.words(kinds) & words) - _asked_how_soon(where)
         timed = "recent_units" in file.word_lists and _a_time_ago(file, where)
         if not signs and not timed:
             place = "in its sentence" if where is sentence else "anywhere"
@@ -865,6 +865,33 @@ def _conditions(
     if rule.also_with:
         why += f" and {sorted(file.words(rule.also_with) & words)}"
     return True, why
+
+
+# "how many days after would that show up?", "can it come days later?": how soon, not a time.
+HOW_SOON_UNITS = frozenset({"day", "days", "hour", "hours", "week", "weeks", "minute", "minutes"})
+# Before a unit, these make it a time ("two days later", "a few days later").
+NUMBER_WORDS = frozenset(
+    {"a", "an", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+     "few", "couple", "several", "eleven", "twelve", "fourteen"}
+)  # fmt: skip
+
+
+def _asked_how_soon(span: Any) -> frozenset[str]:
+    """The time units in `span` asked about as how soon a sign could come ("how many days
+    after", "days later" with no number before it), which say nothing of it happening now."""
+    tokens = [t for t in span if not t.is_punct]
+    words = [t.lower_ for t in tokens]
+    out = set()
+    for i, word in enumerate(words):
+        if word not in HOW_SOON_UNITS:
+            continue
+        asked = words[max(i - 2, 0) : i] in (["how", "many"], ["how", "long"])
+        later = words[i + 1 : i + 2] == ["later"] and (
+            i == 0 or not (words[i - 1].isdigit() or words[i - 1] in NUMBER_WORDS)
+        )
+        if asked or later:
+            out |= {word, tokens[i].lemma_.lower()}
+    return frozenset(out)
 
 
 def _affirmed_words(file: RuleFile, doc: Any) -> frozenset[str]:
@@ -1239,11 +1266,22 @@ BE_FORMS = frozenset(
 )  # "ai" of "ain't"
 
 
+# Between "now" and the treatment: who is to have it ("now she's to have Botox").
+TO_HAVE = frozenset({"i", "she", "he", "they", "we", "you", "to", "going", "due", "about"})
+
+
 def _names_the_treatment(words: list[str], i: int) -> bool:
     """Word i is about being given the treatment, not the sign again: "does that stop me getting
-    botox?", "started the jabs", "can I still have botox?"."""
+    botox?", "started the jabs", "can I still have botox?", "now she's to have Botox"."""
     rest = words[i + 1 : i + 4]
-    if words[i] == "still" and rest and rest[0] in RECEIVING | {"have", "having"}:
+    if words[i] == "now":
+        ahead = words[i + 1 : i + 7]
+        while ahead and ahead[0] in TO_HAVE | BE_FORMS:
+            ahead = ahead[1:]
+        if not ahead or ahead[0] not in RECEIVING | {"have", "having"}:
+            return False
+        rest = ahead[1:3]
+    elif words[i] == "still" and rest and rest[0] in RECEIVING | {"have", "having"}:
         rest = rest[1:]
     elif words[i] not in RECEIVING:
         return False
@@ -1889,7 +1927,12 @@ def _hypothetical(file: RuleFile, sentence: Any, start: int) -> bool:
     before = " " + " ".join(_without_lead_in(file, prefix)) + " "
     # "as if something had burst" compares; it supposes nothing.
     before_if = before.replace(" as if ", " as ")
-    supposed = any(f" {s.lower()} " in before for s in file.supposition_starts)
+    # A lead-in may suppose itself in a question ("Just in case after botox my face swell, what I
+    # must do?"; "just in case, I think I am having the worst headache of my life" tells of now).
+    said = " " + " ".join(prefix) + " "
+    supposed = any(f" {s.lower()} " in before for s in file.supposition_starts) or (
+        any(f" {s.lower()} " in said for s in file.supposition_starts) and _asks(file, sentence)
+    )
     supposes = supposed or (
         "hypothetical_words" in lists
         and (
@@ -2031,13 +2074,21 @@ def _gives_a_reason(after_since: list[str]) -> bool:
     return len(after_since) == 2 and after_since[0] in pronouns and after_since[1] in verbs
 
 
+# Before "again", these make it the treatment given again ("would Botox ever be given again?").
+TREATED_AGAIN = frozenset(
+    {"given", "botox", "injections", "injection", "jabs", "jab", "shots", "treatment", "treated",
+     "injected", "dose", "round", "retreated"}
+)  # fmt: skip
+
+
 def _now_words_of(sentence: Any) -> set[str]:
     """The sentence's words, lower case, less "since" giving a reason (SINCE_BECAUSE: "since I
     live with her"), "still" right after a modal or a pronoun ("would it still be from the
     botox?" asks about the cause, not about now), "help" right after one of HELPS ("does botox
     help"), "started" right after "that" or "which" ("headaches that started after a head
-    injury") and "just" right before one of JUST_NOT_NOW (unless after "this" or "it": "is this
-    just a faint?" is about now; "or just when there's a rash too?" is "only when")."""
+    injury"), "again" right after one of TREATED_AGAIN ("be given again") and "just" right before
+    one of JUST_NOT_NOW (unless after "this" or "it": "is this just a faint?" is about now; "or
+    just when there's a rash too?" is "only when")."""
     words = [t.lower_ for t in sentence if not t.is_punct]
     out = set()
     for i, word in enumerate(words):
@@ -2062,8 +2113,14 @@ def _now_words_of(sentence: Any) -> set[str]:
         # "if she can't swallow or talk right?": "right" ending the sentence is how, not now.
         if word == "right" and i == len(words) - 1 and i > 0:
             continue
+        # "is that right, and how many days after ...?": asking whether it is so.
+        if word == "right" and i > 0 and words[i - 1] == "that" and words[i + 1 : i + 2] != ["now"]:
+            continue
         # "headaches that started after a head injury": a kind of headache, not a start now.
         if word == "started" and i > 0 and words[i - 1] in ("that", "which"):
+            continue
+        # "would Botox ever be given again?": the treatment again, not the sign.
+        if word == "again" and i > 0 and words[i - 1] in TREATED_AGAIN:
             continue
         if (
             word == "just"
