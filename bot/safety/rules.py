@@ -101,7 +101,12 @@ story", "school project"), a match in any sentence with no `now_words` word, no 
 time is the content being written, and does not fire.
 
 Lead-ins: a sentence starting with one of the file's `lead_ins` ("just in case", "quick
-question") is read without them when deciding whether it is a general question.
+question") is read without them when deciding whether it is a general question; a lead-in that
+supposes ("just in case") still makes a question a supposition ("Just in case after botox my face
+swell, what I must do?"). Words before a colon that end with one of `not_happening_phrases`
+("General question, not happening now: if someone ...") are read as a lead-in too. In a general
+question, a time unit asked about as how soon ("how many days after", "can it come days later")
+is no sign that it is happening.
 
 Negation: when a file lists `negations` ("no", "without"), a match right after one of them (at
 most two words before it, no punctuation between; at most five across "or" or "nor": "never had
