@@ -215,8 +215,7 @@ class SafetyCheck:
         `no_sign_threshold` (a hypothetical, a general question, "my laptop had a seizure") and
         does not fire when it tells its signs as the person's usual migraines;
         a long message is also scored sentence by sentence; a shorter one that names a specific
-        sign, not as their usual migraines, needs only `sign_threshold`. A crisis names no sign
-        and is never held back."""
+        sign needs only `sign_threshold`. A crisis names no sign and is never held back."""
         if verdict.fires:
             if verdict.kind == CRISIS or self.rules.sentences_told_as_now(doc):
                 return verdict
@@ -227,10 +226,8 @@ class SafetyCheck:
         if len(text) >= net.sentence_min_chars:
             spans = self.rules.sentences_told_as_now(doc)
             return net.sentence_verdict(_as_typed(text, spans)) or verdict
-        if (
-            verdict.score >= net.sign_threshold
-            and self.rules.sentences_told_as_now(doc, specific=True)
-            and not self.rules.tells_usual_migraine(doc)
+        if verdict.score >= net.sign_threshold and self.rules.sentences_told_as_now(
+            doc, specific=True
         ):
             return replace(verdict, fires=True, kind=net.kind(text))
         return verdict

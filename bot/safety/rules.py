@@ -874,11 +874,8 @@ def _conditions(
 
 # "how many days after would that show up?", "can it come days later?": how soon, not a time.
 HOW_SOON_UNITS = frozenset({"day", "days", "hour", "hours", "week", "weeks", "minute", "minutes"})
-# Before a unit, these make it a time ("two days later", "a few days later").
-NUMBER_WORDS = frozenset(
-    {"a", "an", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-     "few", "couple", "several", "eleven", "twelve", "fourteen"}
-)  # fmt: skip
+# Before a unit, these and a number make it a time ("a few days later", "two days later").
+SOME = frozenset({"a", "an", "few", "couple", "several"})
 
 
 def _asked_how_soon(span: Any) -> frozenset[str]:
@@ -892,7 +889,7 @@ def _asked_how_soon(span: Any) -> frozenset[str]:
             continue
         asked = words[max(i - 2, 0) : i] in (["how", "many"], ["how", "long"])
         later = words[i + 1 : i + 2] == ["later"] and (
-            i == 0 or not (words[i - 1].isdigit() or words[i - 1] in NUMBER_WORDS)
+            i == 0 or not (tokens[i - 1].like_num or words[i - 1] in SOME)
         )
         if asked or later:
             out |= {word, tokens[i].lemma_.lower()}
