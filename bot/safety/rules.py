@@ -2090,13 +2090,17 @@ def _now_words_of(sentence: Any) -> set[str]:
     help"), "started" right after "that" or "which" ("headaches that started after a head
     injury"), "again" right after one of TREATED_AGAIN ("be given again") and "just" right before
     one of JUST_NOT_NOW (unless after "this" or "it": "is this just a faint?" is about now; "or
-    just when there's a rash too?" is "only when")."""
+    just when there's a rash too?" is "only when") and "since" after a denial ("not had a seizure
+    since": none since)."""
     words = [t.lower_ for t in sentence if not t.is_punct]
     out = set()
     for i, word in enumerate(words):
         if word == "still" and i > 0 and words[i - 1] in STILL_AFTER:
             continue
         if word == "since" and _gives_a_reason(words[i + 1 : i + 3]):
+            continue
+        # "I have not had a seizure since": none since, not now.
+        if word == "since" and _denied_before(words[max(i - 5, 0) : i]):
             continue
         # "does botox help ...?": what the treatment does, not a call for help.
         if word == "help" and i > 0 and words[i - 1] in HELPS:
@@ -2139,6 +2143,14 @@ def _has_listed_word(file: RuleFile, sentence: Any, name: str) -> bool:
     """A word of the file's word list `name` in the sentence (False if the file has no such
     list)."""
     return bool(_now_words_of(sentence) & file.listed(name))
+
+
+def _denied_before(words: list[str]) -> bool:
+    """"not" or "n't" right before "had", "have", "has" or "got" ("not had a fit since")."""
+    return any(
+        word in ("not", "n't") and words[k + 1 : k + 2] and words[k + 1] in HAVE
+        for k, word in enumerate(words)
+    )
 
 
 def _says_now(file: RuleFile, sentence: Any) -> bool:
