@@ -60,8 +60,9 @@ years ago, and again 2 days ago" fires). A
 later question about a symptom of the same category that says nothing of now (no `now_words` or
 `happening_again` word, no time, not "this" or "another") is about that story and does not fire
 either: "My grandad had a stroke back in 1998 ... Does having a grandparent who had a stroke stop me
-having Botox?" "Now" right after a number is an age ("I'm 31 now"), and after "be" and ten to
-nineteen how long ago ("must be fifteen now"), not again. The crisis file
+having Botox?" ("can I still get botox" is the treatment, not now). "Now" right after a number
+is an age ("I'm 31 now"), and after "be" and ten to nineteen how long ago ("must be fifteen
+now"), not again. The crisis file
 counts only years and childhood as long ago: an attempt "last month" still gets the crisis reply. A
 file with the word list `present_words` also follows the story: a later sentence that, like every
 sentence between it and the one placed long ago, has no `present_words` or `now_words` word and no
@@ -1307,9 +1308,9 @@ CARE_GIVEN = frozenset(
 def _happening_again(file: RuleFile, sentence: Any) -> bool:
     """A `happening_again` word not denied ("none since") nor after a recovery in the same
     clause, nor "since" after a `long_ago` word ("in the nine years since"), nor being given
-    the treatment ("getting botox"), nor the state after ("off meds now", "lost the sight ...
-    and it came back"); or a `recent_units` word before "ago" or after "last" / "past" ("2 days
-    ago", "in the last few hours")."""
+    the treatment ("getting botox"), nor standing up ("fainted getting up too fast"), nor the state
+    after ("off meds now", "lost the sight ... and it came back"); or a `recent_units` word before
+    "ago" or after "last" / "past" ("2 days ago", "in the last few hours")."""
     again = file.words(["@happening_again"])
     long_ago = file.words(["@long_ago"])
     recent = file.listed("recent_units")
@@ -1471,6 +1472,8 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         cared_for = word == "getting" and (
             after in CARE_GIVEN or (after in ("my", "his", "her", "their") and third in DONE_TO)
         )
+        # "I fainted getting up too fast": standing up, not "getting worse".
+        stood_up = word == "getting" and after == "up"
         # "no problems in the nine years since", "off my tablets since 2013", "ever since a bad jab
         # as a little boy", "off the meds for it since forever": how long ago it was, not again.
         a_span = word == "since" and (
@@ -1515,6 +1518,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             and not regained
             and not relearned
             and not cared_for
+            and not stood_up
             and not recovered
         ):
             return True
@@ -1909,7 +1913,9 @@ def _asks_about_the_past(file: RuleFile, sentence: Any) -> bool:
     Botox can cause seizures") that says nothing of now: no `now_words` or `happening_again`
     word, no time ("2 days after") and not "this" or "another". Asked after a sentence that
     placed a symptom of the same category long ago, it is about that story."""
-    tokens = {t.lower_ for t in sentence}
+    words = [t.lower_ for t in sentence]
+    # "can I still get botox ... or does the head injury matter?": the treatment, not now.
+    tokens = {word for i, word in enumerate(words) if not _names_the_treatment(words, i)}
     if tokens & (file.listed("now_words", "happening_again") | ABOUT_NOW):
         return False
     return _asks(file, sentence) and not _a_time_ago(file, sentence)
@@ -2146,7 +2152,7 @@ def _has_listed_word(file: RuleFile, sentence: Any, name: str) -> bool:
 
 
 def _denied_before(words: list[str]) -> bool:
-    """"not" or "n't" right before "had", "have", "has" or "got" ("not had a fit since")."""
+    """ "not" or "n't" right before "had", "have", "has" or "got" ("not had a fit since")."""
     return any(
         word in ("not", "n't") and words[k + 1 : k + 2] and words[k + 1] in HAVE
         for k, word in enumerate(words)
