@@ -949,19 +949,32 @@ def _not_had(doc: Any, i: int) -> bool:
     return bool({"n't", "not"} & set(before)) and bool(HAVE & set(before))
 
 
+# Signs that "have not" denies ("I haven't fainted since"); not "woken" or "responded": "she
+# hasn't woken up" is the sign.
+DENIABLE_SIGNS = frozenset({"fainted", "collapsed", "passed", "blacked", "fitted", "seized"})
+# "n't" as spaCy splits "havent" and "hasnt".
+NOT_WORDS = frozenset({"not", "n't", "nt"})
+
+
 def _denied_having(doc: Any, start: int) -> bool:
     """Denied: "not" (or "n't") and "had", "got" or "have" right before the match, perhaps with
     "a", "an" or "any" between ("I've not had a seizure in 8 years", "I don't have any problem
     swallowing"); "she hasn't woken up" is not.
     The caller lets a now word outweigh it ("hasn't had a fit before and now she's shaking").
-    Not "never": "she's never had a seizure" often tells of a first fit."""
+    Not "never": "she's never had a seizure" often tells of a first fit. A sign of
+    DENIABLE_SIGNS may follow "have not" itself ("I haven't fainted since")."""
     i = start - 1
+    if (
+        i >= 1
+        and doc[start].lower_ in DENIABLE_SIGNS
+        and doc[i].lower_ in NOT_WORDS
+        and doc[i - 1].lower_ in ("have", "has", "had")
+    ):
+        return True
     if i >= 0 and doc[i].lower_ in ("a", "an", "any"):
         i -= 1
     return (
-        i >= 1
-        and doc[i].lower_ in ("had", "got", "have", "has")
-        and doc[i - 1].lower_ in ("n't", "not")
+        i >= 1 and doc[i].lower_ in ("had", "got", "have", "has") and doc[i - 1].lower_ in NOT_WORDS
     )
 
 
@@ -1415,6 +1428,8 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             and (
                 _denies_trouble(words[max(i - 8, 0) : i])
                 or _denies_trouble(words[i + 1 : i + 5])
+                # "havent had one since", "haven't fainted since".
+                or _denied_before(words[max(i - 5, 0) : i])
                 or not {"nothing", "none"}.isdisjoint(words[i + 1 : i + 3])
                 or (
                     not {"another", "like"}.isdisjoint(words[max(i - 5, 0) : i])
@@ -2151,10 +2166,16 @@ def _has_listed_word(file: RuleFile, sentence: Any, name: str) -> bool:
     return bool(_now_words_of(sentence) & file.listed(name))
 
 
+# After a denial, these say the sign has not come back ("hasn't happened since", "haven't
+# fainted since"). "stopped" and "been" are not here: "hasn't stopped since" is still going.
+NONE_SINCE = HAVE | DENIABLE_SIGNS | frozenset({"happened"})
+
+
 def _denied_before(words: list[str]) -> bool:
-    """ "not" or "n't" right before "had", "have", "has" or "got" ("not had a fit since")."""
+    """ "not", "n't" or "nt" (spaCy's split of "havent") right before "had", "have", "has",
+    "got" or a sign of NONE_SINCE ("not had a fit since", "havent had one since")."""
     return any(
-        word in ("not", "n't") and words[k + 1 : k + 2] and words[k + 1] in HAVE
+        word in NOT_WORDS and words[k + 1 : k + 2] and words[k + 1] in NONE_SINCE
         for k, word in enumerate(words)
     )
 
