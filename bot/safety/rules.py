@@ -425,6 +425,8 @@ DIALECT_WORDS = {
     "meself": "myself", "babby": "baby",
     "aff": "off", "masel": "myself", "gyaan": "going", "gaun": "going", "dat": "that",
     "dis": "this", "de": "the", "dem": "them", "tae": "to", "jist": "just", "naethin": "nothing",
+    # Scots "nae": "nae problem swallowin" is no problem; "she's nae breathing", "no breathing".
+    "nae": "no",
     "onythin": "anything", "ither": "other", "richt": "right", "auld": "old",
     "cannet": "can't", "nowt": "nothing", "snaw": "snow", "wen": "when", "aw": "all",
     "bein": "being", "ony": "any", "mair": "more", "nane": "none", "twa": "two", "hed": "had",
@@ -620,7 +622,11 @@ class CompiledRules:
                 fired, why = False, "blocked: a question about a story an earlier sentence told"
             elif rule.when_usual == "exempt" and _usual_for_them(file, doc, sentence):
                 fired, why = False, "blocked: as it always is for them (usual_phrases)"
-            elif _hypothetical(file, sentence, start) or _written_up(file, doc, sentence):
+            elif (
+                _hypothetical(file, sentence, start)
+                or _written_up(file, doc, sentence)
+                or _fragment_of_a_supposition(file, doc, sentence)
+            ):
                 fired, why = False, "blocked: supposed, read about or written up, nothing of now"
             else:
                 fired, why = _conditions(file, rule, doc, start, words, intent)
@@ -1318,6 +1324,11 @@ CARE_GIVEN = frozenset(
 )  # fmt: skip
 
 
+# Before "back a bit" / "back a while", these tell how far back a story goes.
+GOES = frozenset({"going", "goes", "go", "went", "dates", "dating"})
+A_WHILE = frozenset({"bit", "while", "few", "long", "good", "couple"})
+
+
 def _happening_again(file: RuleFile, sentence: Any) -> bool:
     """A `happening_again` word not denied ("none since") nor after a recovery in the same
     clause, nor "since" after a `long_ago` word ("in the nine years since"), nor being given
@@ -1371,9 +1382,11 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         settled = word == "back" and bool(next_three & (ALL_CLEAR | {"usual"}))
         # "the back of my skull", "back home": a place, not again; "back then": a time.
         # "got my licence back": something regained, not again.
+        # "this is going back a bit", "goes back a good few years": how long ago the story is.
         a_place = word == "back" and (
             after in ("of", "home", "then")
             or (i > 0 and words[i - 1] in PLACE_BEFORE | REGAINED_THINGS)
+            or (i > 0 and words[i - 1] in GOES and after == "a" and then in A_WHILE)
         )
         # "I had a seizure, just the one / just the once": how many, not now.
         # "I just avoid them and carry my pen": a habit, not "just now"; "just something to
@@ -1934,6 +1947,22 @@ def _asks_about_the_past(file: RuleFile, sentence: Any) -> bool:
     if tokens & (file.listed("now_words", "happening_again") | ABOUT_NOW):
         return False
     return _asks(file, sentence) and not _a_time_ago(file, sentence)
+
+
+# A sentence of at most this many words may finish the one before it ("... what would that look
+# like. HIVES").
+FRAGMENT_WORDS = 3
+
+
+def _fragment_of_a_supposition(file: RuleFile, doc: Any, sentence: Any) -> bool:
+    """A fragment of FRAGMENT_WORDS words or fewer, without a now word, right after a supposition
+    ("If a fella ever got allergic to the Botox what would that look like. Hives"): an example of
+    what is supposed. "My mum just had Botox. Hives." is not: nothing before it supposes."""
+    words = [t for t in sentence if not t.is_punct]
+    if len(words) > FRAGMENT_WORDS or sentence.start == 0 or _says_now(file, sentence):
+        return False
+    before = doc[sentence.start - 1].sent
+    return _hypothetical(file, before, before.end - 1)
 
 
 def _hypothetical(file: RuleFile, sentence: Any, start: int) -> bool:
