@@ -427,6 +427,7 @@ DIALECT_WORDS = {
     "dis": "this", "de": "the", "dem": "them", "tae": "to", "jist": "just", "naethin": "nothing",
     # Scots "nae": "nae problem swallowin" is no problem; "she's nae breathing", "no breathing".
     "nae": "no",
+    "werenae": "weren't", "werena": "weren't", "gieing": "giving", "gien": "given",
     "onythin": "anything", "ither": "other", "richt": "right", "auld": "old",
     "cannet": "can't", "nowt": "nothing", "snaw": "snow", "wen": "when", "aw": "all",
     "bein": "being", "ony": "any", "mair": "more", "nane": "none", "twa": "two", "hed": "had",
@@ -1492,8 +1493,9 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
                 or (i > 1 and words[i - 2] in RETURNED and bool(set(words[: i - 1]) & WENT_OFF))
             )
         )
-        # "had to learn to walk again": relearning after it, not the sign again.
-        relearned = word == "again" and bool(set(before) & LEARNING)
+        # "had to learn to walk again", "learn to walk properly again": relearning after it, not
+        # the sign again.
+        relearned = word == "again" and bool(set(words[max(i - 5, 0) : i]) & LEARNING)
         # "spent a night in hospital getting woken up every two hours", "I passed out getting my
         # ears pierced": the care or the errand, not the sign.
         third = words[i + 3] if i + 3 < len(words) else ""
@@ -1671,14 +1673,19 @@ def _placed_in_the_past(file: RuleFile, sentence: Any) -> bool:
 def _years_ago_said_otherwise(file: RuleFile, sentence: Any) -> bool:
     """How long ago, said with "since" or "back" after a number and a `long_ago` unit: "That
     were forty year since." (Northern English; "since" must end the clause: "twenty years since
-    I had one" is not it), "ten year back", "a few years back" ("few", "some" only with "back")."""
+    I had one" is not it), "ten year back", "twenty-odd years back", "a few years back" ("few",
+    "some" only with "back")."""
     words = [t.lower_ for t in sentence]
     units = file.words(["@long_ago"])
     for i in range(2, len(words)):
         if words[i] not in ("since", "back") or words[i - 1] not in units:
             continue
         back = words[i] == "back"
-        counted = sentence[i - 2].like_num or words[i - 2] in (TENS | SOME if back else TENS)
+        # "twenty-odd years back", "thirty odd year back": about that many.
+        j = i - 2
+        while j > 0 and words[j] in ("odd", "-"):
+            j -= 1
+        counted = sentence[j].like_num or words[j] in (TENS | SOME if back else TENS)
         ends = i + 1 == len(words) or sentence[i + 1].is_punct
         clause_ends = ends or words[i + 1] in ("and", "but")
         if counted and (back or clause_ends):
