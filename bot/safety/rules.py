@@ -1164,6 +1164,9 @@ def _negated(file: RuleFile, doc: Any, start: int) -> bool:
         and not doc[start].lower_.endswith(("ing", "in"))
     ):
         return True
+    # "Not struggling to swallow or breathe or anything.": a sentence that opens by denying it.
+    if start >= 1 and doc[start - 1].lower_ == "not" and doc[start - 1].is_sent_start:
+        return True
     # "Nowt like trouble swallowing or breathing": none of those.
     if start >= 2 and [t.lower_ for t in doc[start - 2 : start]] == ["nothing", "like"]:
         return True
@@ -1318,6 +1321,11 @@ def _names_the_treatment(words: list[str], i: int) -> bool:
 DONE_TO = frozenset(
     {"pierced", "peirced", "taken", "done", "pulled", "drawn", "stitched", "checked", "tested"}
 )
+# "getting a knock", "getting hit": a blow, after "getting" (with "a" or "an" between or not).
+BLOWS = frozenset(
+    {"knock", "bang", "hit", "blow", "bump", "whack", "smack", "kick", "clout", "tackle", "knocked",
+     "tackled", "concussed", "injured", "hurt"}
+)  # fmt: skip
 # "getting woken up", "getting checked": care in hospital, after "getting".
 CARE_GIVEN = frozenset(
     {"woken", "checked", "scanned", "stitched", "monitored", "observed", "obs", "stitches",
@@ -1502,8 +1510,11 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         cared_for = word == "getting" and (
             after in CARE_GIVEN or (after in ("my", "his", "her", "their") and third in DONE_TO)
         )
-        # "I fainted getting up too fast": standing up, not "getting worse".
-        stood_up = word == "getting" and after == "up"
+        # "I fainted getting up too fast": standing up, not "getting worse"; "a week after getting
+        # a knock in the ball game": the blow that came before it.
+        stood_up = word == "getting" and (
+            after == "up" or after in BLOWS or (after in ("a", "an") and then in BLOWS)
+        )
         # "no problems in the nine years since", "off my tablets since 2013", "ever since a bad jab
         # as a little boy", "off the meds for it since forever": how long ago it was, not again.
         a_span = word == "since" and (
@@ -1515,7 +1526,8 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         # "my migraines got much worse after that trip", "the migraines which got a lot worse",
         # "mine got worse after a car accident in 2016" (after "I have chronic migraine"): the
         # migraines, not the sign again.
-        migraines_worse = word == "worse" and not MIGRAINE_WORDS.isdisjoint(
+        # "until my migraines started in my thirties": when the migraines began, likewise.
+        migraines_worse = word in ("worse", "started") and not MIGRAINE_WORDS.isdisjoint(
             words[max(i - 5, 0) : i]
         )
         if (
