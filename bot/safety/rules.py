@@ -1150,6 +1150,10 @@ PREPOSITIONS = frozenset(
 )
 
 
+# After a sentence's opening "Not", these make it a denial ("Not struggling to swallow").
+NOT_DENIES = frozenset({"struggling", "having", "finding"})
+
+
 def _negated(file: RuleFile, doc: Any, start: int) -> bool:
     """One of the file's `negations` at most two words before the match, no punctuation between;
     across "or" / "nor", at most five ("never had weakness or trouble talking")."""
@@ -1164,8 +1168,14 @@ def _negated(file: RuleFile, doc: Any, start: int) -> bool:
         and not doc[start].lower_.endswith(("ing", "in"))
     ):
         return True
-    # "Not struggling to swallow or breathe or anything.": a sentence that opens by denying it.
-    if start >= 1 and doc[start - 1].lower_ == "not" and doc[start - 1].is_sent_start:
+    # "Not struggling to swallow or breathe or anything.": a sentence that opens by denying a
+    # struggle. Only before NOT_DENIES: "Not getting air in properly" is the sign.
+    if (
+        start >= 1
+        and doc[start].lower_ in NOT_DENIES
+        and doc[start - 1].lower_ == "not"
+        and doc[start - 1].is_sent_start
+    ):
         return True
     # "Nowt like trouble swallowing or breathing": none of those.
     if start >= 2 and [t.lower_ for t in doc[start - 2 : start]] == ["nothing", "like"]:
@@ -1510,11 +1520,10 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         cared_for = word == "getting" and (
             after in CARE_GIVEN or (after in ("my", "his", "her", "their") and third in DONE_TO)
         )
-        # "I fainted getting up too fast": standing up, not "getting worse"; "a week after getting
-        # a knock in the ball game": the blow that came before it.
-        stood_up = word == "getting" and (
-            after == "up" or after in BLOWS or (after in ("a", "an") and then in BLOWS)
-        )
+        # "I fainted getting up too fast": standing up, not "getting worse".
+        stood_up = word == "getting" and after == "up"
+        # "a week after getting a knock in the ball game": the blow that came before it.
+        struck = word == "getting" and (after in BLOWS or (after in ("a", "an") and then in BLOWS))
         # "no problems in the nine years since", "off my tablets since 2013", "ever since a bad jab
         # as a little boy", "off the meds for it since forever": how long ago it was, not again.
         a_span = word == "since" and (
@@ -1527,7 +1536,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         # "mine got worse after a car accident in 2016" (after "I have chronic migraine"): the
         # migraines, not the sign again.
         # "until my migraines started in my thirties": when the migraines began, likewise.
-        migraines_worse = word in ("worse", "started") and not MIGRAINE_WORDS.isdisjoint(
+        of_the_migraines = word in ("worse", "started") and not MIGRAINE_WORDS.isdisjoint(
             words[max(i - 5, 0) : i]
         )
         if (
@@ -1538,7 +1547,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             and not years_on_now
             and not on_medicines_since
             and not no_trouble_since
-            and not migraines_worse
+            and not of_the_migraines
             and not set(before) & NOT_AGAIN
             and after not in ALL_CLEAR
             and i not in in_past_phrase
@@ -1561,6 +1570,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             and not relearned
             and not cared_for
             and not stood_up
+            and not struck
             and not recovered
         ):
             return True
