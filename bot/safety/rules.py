@@ -414,7 +414,7 @@ EMOJI_GLUE = re.compile("[\u200d\ufe0e\ufe0f]")
 # Caribbean English and Hawaiian Pidgin), read as the words they spell
 # so that every rule's phrases find them ("een rolled back", "me left haand winna grip", "da
 # words ir comin oot aa wrang"). Each is a whole word; "me" is "my" only before a part of the body
-# or a relative ("me mam").
+# or a relative ("me mam"), and so is Scots "ma" ("ma eyebrows").
 DIALECT_WORDS = {
     "da": "the", "een": "eyes", "heid": "head", "haand": "hand", "haund": "hand",
     "mooth": "mouth", "oot": "out", "aa": "all", "ower": "over", "noo": "now", "winna": "won't",
@@ -445,6 +445,18 @@ DIALECT_WORDS = {
     "wantin": "wanting", "sweatin": "sweating", "poundin": "pounding",
     # Jamaican English "cyaan" ("mi cyaan swallow good").
     "cyaan": "can't",
+    # More Scots ("bright reid blood", "a road oot o this that disna end wi me nae bein here").
+    "reid": "red", "deid": "dead", "bluid": "blood", "sair": "sore", "hame": "home",
+    "efter": "after", "maist": "most", "awfy": "awful", "cauld": "cold", "naw": "no",
+    "disna": "doesn't", "disnae": "doesn't", "doesnae": "doesn't", "wouldna": "wouldn't",
+    "wouldnae": "wouldn't", "shouldnae": "shouldn't", "hasna": "hasn't", "hasnae": "hasn't",
+    "havenae": "haven't", "hivnae": "haven't", "huvnae": "haven't", "wasnae": "wasn't",
+    "arenae": "aren't", "urnae": "aren't", "gonnae": "gonna", "wantae": "want to",
+    "naebody": "nobody", "naewhere": "nowhere", "onybody": "anybody", "everythin": "everything",
+    "somethin": "something", "nothin": "nothing", "anythin": "anything", "whit": "what",
+    "whaur": "where", "ye": "you", "yersel": "yourself", "hersel": "herself",
+    "hissel": "himself", "greetin": "crying", "boke": "vomit", "bokes": "vomits",
+    "boking": "vomiting",
     # Not "fittin": "I'm fittin to go" is Southern US "about to", not a fit.
 }  # fmt: skip
 # "me da" and "yer da" are a father (Irish English), not "the"; a word joined by a hyphen is
@@ -460,11 +472,51 @@ DIALECT = re.compile(
 # Kriol "dat da" / "dis da" is "that is" / "this is" ("Dat da 15 years ago"), not "that the".
 COPULA_AFTER_DAT = re.compile(r"\b(dat|dis) da\b")
 BODY_AFTER_ME = re.compile(
-    r"\bme(?= (face|head|heid|hand|haand|hands|arm|arms|leg|legs|eye|eyes|een|mouth|mooth|lips"
+    r"\bm[ea](?= (face|head|heid|hand|haand|hands|arm|arms|leg|legs|eye|eyes|een|mouth|mooth|lips"
     r"|tongue|throat|chest|neck|vision|sight|speech|words|left|right|mam|mum|mom|ma|da|dad|nan"
     r"|gran|granda|wife|husband|man|missus|son|daughter|lad|lass|bairn|wean|kid|kids|brother"
     r"|sister|forehead|brow|brows|eyebrow|eyebrows|eyelid|eyelids|jaw|cheek|cheeks|shoulder"
     r"|shoulders|temples)\b)"
+)
+
+# Scots words that are also English words, read as Scots only where English would not put them:
+# "ah" before a verb or "'ve" is "I" ("ah've stopped caring if ah wake up"); "no" before a verb or
+# an adjective, or ending a clause after "or", is "not" ("i wish i could jist no exist", "whether
+# ah wake up or no"); "an" before a consonant, "it" or "I" is "and" ("sick an it wis bright reid
+# blood", not "an A&E nurse", "an overdose"); "o" between words is "of" ("a road oot o this");
+# "am" opening a clause is "I'm" ("am no even joking"). Applied after DIALECT, on its standard
+# spellings, except "ah".
+SCOTS_AH = re.compile(
+    r"\bah(?=['’](?:ve|m|d|ll)\b| (?:can't|cannae|canna|cannot|wis|was|dinnae|dinna|don't|didnae"
+    r"|didna|didn't|just|jist|think|thought|feel|felt|want|wanted|wish|need|know|ken|have|had|hae"
+    r"|huv|am|will|would|wid|could|couldnae|wake|woke|keep|kept|get|got|went|said|hope|hate|never"
+    r"|really|still|even)\b)"
+)
+SCOTS_IN_CONTEXT = (
+    (
+        re.compile(
+            r"\bno(?= (?:exist|existing|be|being|here|there|wake|waking|well|sure|able|gonna"
+            r"|joking|kidding|even|caring|bothered|fussed|want|wanting)\b)"
+        ),
+        "not",
+    ),
+    (re.compile(r"(?<=\bor )no(?=\s*(?:[.,;!?]|$))"), "not"),
+    (re.compile(r"(?<=[a-z] )(?<!type )(?<!group )(?<!blood )o(?= [a-z])"), "of"),
+    (
+        re.compile(
+            r"\ban(?= (?:it|its|it's|i|i'm|i've|i'd)\b"
+            r"| (?!(?:mri|mra|nhs|x|sos|lp|ms|rn|np|nsaid|ssri|snri|hrt|md|mp|fda|sti|std|rx"
+            r"|lpn|ent)\b)[bcdfgjklmnpqrstvwxyz])"
+        ),
+        "and",
+    ),
+    (
+        re.compile(
+            r"(?:(?<=^)|(?<=[.,;!?] )|(?<=\band )|(?<=\bbut ))am(?= (?:no|not|sick|so|just"
+            r"|gonna|feeling|scared|dizzy|still|really|done|fed|tired|worried|awful)\b)"
+        ),
+        "i'm",
+    ),
 )
 
 
@@ -503,8 +555,10 @@ def normalised_with_origins(text: str) -> tuple[str, list[int]]:
     for pattern, replacement in (
         (DICTATED_PUNCTUATION, lambda found: DICTATED_MARKS[found.group(1)]),
         (COPULA_AFTER_DAT, lambda found: DIALECT_WORDS[found.group(1)] + " is"),
+        (SCOTS_AH, lambda found: "i"),
         (DIALECT, lambda found: DIALECT_WORDS[found.group(1)]),
         (BODY_AFTER_ME, lambda found: "my"),
+        *((pattern, lambda found, word=word: word) for pattern, word in SCOTS_IN_CONTEXT),
     ):
         normal, origins = _substituted(normal, origins, pattern, replacement)
     return normal, [*origins, len(text)]
@@ -1343,6 +1397,10 @@ CARE_GIVEN = frozenset(
 )  # fmt: skip
 
 
+# After "just a": a short time ago ("just a few minutes ago"), not "just a bump".
+JUST_A_TIME = frozenset(
+    {"few", "minute", "moment", "second", "sec", "min", "couple", "little", "while", "bit"}
+)
 # Before "back a bit" / "back a while", these tell how far back a story goes.
 GOES = frozenset({"going", "goes", "go", "went", "dates", "dating"})
 A_WHILE = frozenset({"bit", "while", "few", "long", "good", "couple"})
@@ -1401,19 +1459,23 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         settled = word == "back" and bool(next_three & (ALL_CLEAR | {"usual"}))
         # "the back of my skull", "back home": a place, not again; "back then": a time.
         # "got my licence back": something regained, not again.
-        # "this is going back a bit", "goes back a good few years": how long ago the story is.
+        # "this is going back a bit", "goes back a good few years", "so a while back", "way
+        # back": how long ago the story is.
         a_place = word == "back" and (
             after in ("of", "home", "then")
             or (i > 0 and words[i - 1] in PLACE_BEFORE | REGAINED_THINGS)
             or (i > 0 and words[i - 1] in GOES and after == "a" and then in A_WHILE)
+            or (i > 0 and words[i - 1] in A_WHILE | long_ago | {"way", "time"})
         )
         # "I had a seizure, just the one / just the once": how many, not now.
         # "I just avoid them and carry my pen": a habit, not "just now"; "just something to
-        # mention", "said it was just low blood pressure": merely.
+        # mention", "said it was just low blood pressure", "A&E said just a bump": merely ("just
+        # a few minutes ago" is now).
         just_once = word == "just" and (
             after in JUST_HABITS | {"once", "one"}
             or (after == "the" and then in ("one", "once"))
             or words[max(i - 2, 0) : i] in (["it", "was"], ["that", "was"])
+            or (after in ("a", "an") and then not in JUST_A_TIME)
         )
         # "my face swelled right up": only "right now" is now.
         not_right_now = word == "right" and after != "now"

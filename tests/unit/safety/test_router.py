@@ -222,6 +222,33 @@ def test_doric_spellings_are_read_too() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        ("jist been sick an it wis bright reid blood",
+         "just been sick and it was bright red blood"),
+        ("ah've stopped caring if ah wake up or no.", "i've stopped caring if i wake up or not."),
+        ("a road oot o this that disna end wi me nae bein here",
+         "a road out of this that doesn't end with me not being here"),
+        ("i wish i could jist no exist, am no even joking",
+         "i wish i could just not exist, i'm not even joking"),
+        ("cant lift ma eyebrows", "cant lift my eyebrows"),
+        # English the Scots forms must leave alone.
+        ("i'm an a&e nurse, took an overdose, an mri, an hour",
+         "i'm an a&e nurse, took an overdose, an mri, an hour"),
+        ("blood type o positive, ah well, no longer, no problem",
+         "blood type o positive, ah well, no longer, no problem"),
+        ("ma said she was fine", "ma said she was fine"),
+    ],
+)  # fmt: skip
+def test_scots_words_that_are_also_english_are_read_as_scots_only_in_place(
+    text: str, expected: str
+) -> None:
+    """ "ah", "no", "an", "o", "am" and "ma" are Scots for "I", "not", "and", "of", "I'm" and "my"
+    only where English would not put them."""
+    assert CompiledRules.normalised(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         ("in 2016 i had an allergic reaction to prawns, throat closed up, the lot \U0001f3e5 i "
          "just avoid shellfish now \U0001f645\u200d\u2640\ufe0f would botox be ok for me?",
          "personal_advice"),
