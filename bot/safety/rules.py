@@ -1343,7 +1343,9 @@ HINDSIGHT = frozenset(
 WELL_SINCE = frozenset({"fine", "ok", "okay", "clear", "normal", "well", "healthy"})
 # Said of the past event, these make a later `happening_again` word the state after it ("I had a
 # mini stroke in 2016 and recovered completely, I'm on aspirin now"), until a turn ("but now ...").
-RECOVERED = frozenset({"recovered", "recovery", "healed", "resolved", "sorted"})
+RECOVERED = frozenset(
+    {"recovered", "recovery", "healed", "resolved", "sorted", "fixed", "cleared", "discharged"}
+)
 # Before "worse", these make it the migraines getting worse ("mine": "I have chronic migraine.
 # Mine got worse after ...").
 MIGRAINE_WORDS = frozenset({"migraine", "migraines", "headache", "headaches", "mine"})
@@ -1883,10 +1885,23 @@ def _continues_the_story(file: RuleFile, doc: Any, sentence: Any) -> bool:
             return True
         if earlier.start != sentence.start and _only_how_long_ago(file, earlier):
             continue
-        said_now = {t.lower_ for t in earlier if not _says_recovered(doc, t.i)}
+        said_now = {
+            t.lower_
+            for t in earlier
+            if not _says_recovered(doc, t.i) and not _past_negative(doc, t)
+        }
         if said_now & present or _a_time_ago(file, earlier):
             return False
     return False
+
+
+# "couldn't", "didn't", "wasn't": a past negative, told in the story, not now.
+PAST_AUXILIARIES = frozenset({"could", "did", "was", "were", "would", "had"})
+
+
+def _past_negative(doc: Any, token: Any) -> bool:
+    """The "n't" of a past auxiliary ("I couldn't get my words out")."""
+    return token.lower_ == "n't" and token.i > 0 and doc[token.i - 1].lower_ in PAST_AUXILIARIES
 
 
 # "maybe twelve years...": at most this many words, a number and a `long_ago` unit.
