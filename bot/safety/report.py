@@ -21,6 +21,8 @@ def _conditions(file: RuleFile, rule: Rule) -> str:
         parts.append("and with: " + ", ".join(sorted(file.words(rule.also_with))))
     if rule.unless:
         parts.append("unless: " + ", ".join(sorted(file.words(rule.unless))))
+    if rule.sentence_with:
+        parts.append("in its sentence: " + ", ".join(sorted(file.words(rule.sentence_with))))
     if rule.answered_by:
         parts.append("not when the classifier says: " + ", ".join(rule.answered_by))
     if rule.except_phrases:

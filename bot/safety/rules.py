@@ -9,6 +9,8 @@ conditions hold:
 - `also_with`: and at least one of these too (a second, independent condition: "pregnant" with a
   headache word and a vision or swelling word);
 - `unless`: none of these words is in the message;
+- `sentence_with`: at least one of these words is in the match's own sentence ("like a bomb"
+  with "head" or "pain": a headache, not a kitchen after a party);
 - `answered_by`: the classifier's intent is not one of these (their answer covers the subject);
 - `except_phrases`: harmless uses of the words ("my boss will have a fit", "collapse into bed"):
   a match whose last word is inside one of these (matched on lower-case words) does not fire
@@ -44,10 +46,11 @@ it happening again does not fire. So does a sentence the next one dates: "That w
 years ago", "That 15 year ago", "It's more than twenty years ago now". A `happening_again` word up
 to three words after "none", "not", "never", "nothing", "no", "fine", "better" or "recovered", or
 right before "clear" or "normal", does not count ("none since", "never needed it since", "fully
-better now", "came back clear"), nor does "now" before "know" or "realise" ("what I now know was a
-bleed"), "back" up to three words before "normal" or "usual" ("back to my normal"), "still" after
-"while" or "was" ("when I was still living in ...") or before "tells" or "remembers" ("my grandad
-still tells the story"), or "back" as a place or a time ("the back of my skull", "my lower back",
+better now", "came back clear"), nor "just" before "after" or "before" ("just after Easter 2016"),
+nor does "now" before "know" or "realise" ("what I now know was a bleed"), "back" up to three words
+before "normal" or "usual" ("back to my normal"), "still" after "while" or "was" ("when I was still
+living in ...") or before "tells" or "remembers" ("my grandad still tells the story"), or "back" as
+a place or a time ("the back of my skull", "my lower back",
 "back home", "back then"), nor does one after "recovered", "healed" or "resolved" in the same clause
 ("recovered completely, I'm on aspirin now"; "but now" starts a new one), nor "now" up to three
 words before "well", "fine" or "recovered" ("now he is fully well"), which, like "recovered", holds
@@ -183,6 +186,7 @@ class Rule(BaseModel, extra=Extra.forbid):
     only_with: list[str] = []
     also_with: list[str] = []
     unless: list[str] = []
+    sentence_with: list[str] = []
     answered_by: list[str] = []
     except_phrases: list[str] = []
     general_questions: Literal[
@@ -210,8 +214,8 @@ class Rule(BaseModel, extra=Extra.forbid):
         return value
 
     @validator(
-        "phrases", "only_with", "also_with", "unless", "must_match", "must_not_match",
-        each_item=True,
+        "phrases", "only_with", "also_with", "unless", "sentence_with", "must_match",
+        "must_not_match", each_item=True,
     )  # fmt: skip
     def _no_empty_strings(cls, value: str) -> str:  # noqa: N805
         if not value.strip():
@@ -236,7 +240,7 @@ class Rule(BaseModel, extra=Extra.forbid):
             raise ValueError(f"{value!r} alone is a common word (a comma inside a phrase?)")
         return value
 
-    @validator("only_with", "also_with", "unless", each_item=True)
+    @validator("only_with", "also_with", "unless", "sentence_with", each_item=True)
     def _single_words(cls, value: str) -> str:  # noqa: N805
         if " " in value.strip():
             raise ValueError(f"condition words are single words: {value!r}")
@@ -308,7 +312,7 @@ class RuleFile(BaseModel, extra=Extra.forbid):
             if " " in word.strip() or (word.startswith("@") and word[1:] not in lists):
                 raise ValueError(f"named_terms: {word!r} is not a single word or a word list")
         for rule in values["safety_rules"]:
-            for word in [*rule.only_with, *rule.also_with, *rule.unless]:
+            for word in [*rule.only_with, *rule.also_with, *rule.unless, *rule.sentence_with]:
                 if word.startswith("@") and word[1:] not in lists:
                     raise ValueError(f"rule {rule.id}: no word list {word[1:]!r} in this file")
             if rule.general_questions != "fire":
@@ -896,9 +900,11 @@ def _conditions(
         found_unless = file.words(rule.unless) & words
         if found_unless:
             return False, f"blocked: unless word {sorted(found_unless)}"
+    sentence = doc[start].sent
+    if rule.sentence_with and not file.words(rule.sentence_with) & message_words(sentence):
+        return False, f"blocked: none of sentence_with {sorted(file.words(rule.sentence_with))}"
     if rule.answered_by and _answered_by(intent, rule.answered_by):
         return False, f"blocked: the classifier's intent {intent!r} answers it (answered_by)"
-    sentence = doc[start].sent
     general = rule.general_questions != "fire" and is_general_question(file, sentence)
     # The signs may sit in a sentence of their own ("I've read about swallowing and drooping
     # eyelids ... Nothing is wrong now"; "Which symptoms mean 999? Like trouble swallowing."):
@@ -1044,10 +1050,11 @@ def _said_of_a_thing(file: RuleFile, doc: Any, start: int) -> bool:
     at work had a seizure", "the dog choked on a sock", "the hero collapsed"): one of the file's
     `things`, `animals` or `characters` as the subject of the sign's verb ("had a", "has",
     "went"), at most six words before that verb, with no person, conjunction or punctuation
-    between, and not after a preposition ("dad was at the computer and had a seizure" and
-    "dropping his phone with his left hand" still count). An animal or a character may come
-    right before the sign ("the dog choked", "the hero collapsed"), and so may a thing when the sign
-    is told as a verb ("the server collapsed", "the stand collapsed"); before a noun, a thing names
+    between, and not after a preposition ("dad was at the computer and had a seizure" and "dropping
+    his phone with his left hand" still count; "the roof on the shed collapsed" is the roof's). An
+    animal or a character may come right before the sign ("the dog choked", "the hero collapsed"),
+    and so may a thing when the sign is told as a verb ("the server collapsed", "the stand
+    collapsed"); before a noun, a thing names
     another ("car keys in the fridge")."""
     if "things" not in file.word_lists or "people" not in file.word_lists:
         return False
@@ -1089,8 +1096,14 @@ def _said_of_a_thing(file: RuleFile, doc: Any, start: int) -> bool:
         # A thing before another noun names it ("the shop assistant collapsed"): only the last
         # noun of the phrase, or one before a preposition ("the printer at work"), is the subject.
         heads = i == verb_start or doc[i + 1].lower_ in PREPOSITIONS | {"of", "for", "away", "out"}
-        if _without_a_clitic(token.lower_) in subjects and heads:
-            return _not_after_a_preposition(doc, i, first)
+        # "the roof on the shed finally collapsed": a thing after a preposition may belong to the
+        # subject before it; look on ("the man on the stand collapsed" finds no thing).
+        if (
+            _without_a_clitic(token.lower_) in subjects
+            and heads
+            and _not_after_a_preposition(doc, i, first)
+        ):
+            return True
     return False
 
 
@@ -1514,35 +1527,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         years_on_now = word == "now" and not (CARRIED | YEARS_ON).isdisjoint(
             words[max(i - 4, 0) : i]
         )
-        # "I have not had any problems from it since then", "on blood thinners ever since with no
-        # more bother": none since, however far back.
-        # "since then nothing": nothing since; "never had another one since", "I've not had
-        # another one since", "not had owt like it since"; "been on a statin since and fine": well
-        # since.
-        no_trouble_since = (
-            word == "since"
-            and (
-                _denies_trouble(words[max(i - 8, 0) : i])
-                or _denies_trouble(words[i + 1 : i + 5])
-                # "havent had one since", "haven't fainted since".
-                or _denied_before(words[max(i - 5, 0) : i])
-                or not {"nothing", "none"}.isdisjoint(words[i + 1 : i + 3])
-                or (
-                    not {"another", "like"}.isdisjoint(words[max(i - 5, 0) : i])
-                    and not NEGATED.isdisjoint(words[max(i - 5, 0) : i])
-                )
-                # "been fine since", "fine ever since" (not "not been fine since").
-                or (
-                    not WELL_SINCE.isdisjoint(words[max(i - 2, 0) : i])
-                    and NEGATED.isdisjoint(words[max(i - 4, 0) : i])
-                )
-                # "since was fine", "every test since has been fine" (not "since has not been").
-                or (
-                    not WELL_SINCE.isdisjoint(words[i + 1 : i + 4])
-                    and NEGATED.isdisjoint(words[i + 1 : i + 4])
-                )
-            )
-        )
+        no_trouble_since = word == "since" and _no_trouble_since(words, i)
         treated = _names_the_treatment(words, i)
         # "now he is fully well", "now totally fine": the state after it ("now he is not well" is
         # again).
@@ -1586,6 +1571,8 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         )
         # "I fainted getting up too fast": standing up, not "getting worse".
         stood_up = word == "getting" and after == "up"
+        # "some years ago, just after Easter 2016": shortly after, not now.
+        shortly = word == "just" and after in ("after", "before")
         # "a week after getting a knock in the ball game": the blow that came before it.
         struck = word == "getting" and (after in BLOWS or (after in ("a", "an") and then in BLOWS))
         # "no problems in the nine years since", "off my tablets since 2013", "ever since a bad jab
@@ -1617,6 +1604,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             and i not in in_past_phrase
             and not after_an_age_or_time
             and not started_before
+            and not shortly
             and not hindsight
             and not settled
             and not a_place
@@ -1643,6 +1631,34 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         ):
             return True
     return False
+
+
+def _no_trouble_since(words: list[str], i: int) -> bool:
+    """The "since" at `i` says nothing more happened: "I have not had any problems from it since
+    then", "on blood thinners ever since with no more bother" (none since, however far back);
+    "since then nothing", "never had another one since", "not had owt like it since"; "been on a
+    statin since and fine", "every test since has been fine" (well since)."""
+    return (
+        _denies_trouble(words[max(i - 8, 0) : i])
+        or _denies_trouble(words[i + 1 : i + 5])
+        # "havent had one since", "haven't fainted since".
+        or _denied_before(words[max(i - 5, 0) : i])
+        or not {"nothing", "none"}.isdisjoint(words[i + 1 : i + 3])
+        or (
+            not {"another", "like"}.isdisjoint(words[max(i - 5, 0) : i])
+            and not NEGATED.isdisjoint(words[max(i - 5, 0) : i])
+        )
+        # "been fine since", "fine ever since" (not "not been fine since").
+        or (
+            not WELL_SINCE.isdisjoint(words[max(i - 2, 0) : i])
+            and NEGATED.isdisjoint(words[max(i - 4, 0) : i])
+        )
+        # "since was fine", "every test since has been fine" (not "since has not been").
+        or (
+            not WELL_SINCE.isdisjoint(words[i + 1 : i + 4])
+            and NEGATED.isdisjoint(words[i + 1 : i + 4])
+        )
+    )
 
 
 def _denies_trouble(words: list[str]) -> bool:
@@ -1885,10 +1901,13 @@ def _continues_the_story(file: RuleFile, doc: Any, sentence: Any) -> bool:
             return True
         if earlier.start != sentence.start and _only_how_long_ago(file, earlier):
             continue
+        words = [t.lower_ for t in earlier]
         said_now = {
             t.lower_
-            for t in earlier
-            if not _says_recovered(doc, t.i) and not _past_negative(doc, t)
+            for i, t in enumerate(earlier)
+            if not _says_recovered(doc, t.i)
+            and not _past_negative(doc, t)
+            and not (t.lower_ == "since" and _no_trouble_since(words, i))
         }
         if said_now & present or _a_time_ago(file, earlier):
             return False
@@ -1900,8 +1919,17 @@ PAST_AUXILIARIES = frozenset({"could", "did", "was", "were", "would", "had"})
 
 
 def _past_negative(doc: Any, token: Any) -> bool:
-    """The "n't" of a past auxiliary ("I couldn't get my words out")."""
-    return token.lower_ == "n't" and token.i > 0 and doc[token.i - 1].lower_ in PAST_AUXILIARIES
+    """The "n't" of a past auxiliary ("I couldn't get my words out"), or of "haven't had" ("I
+    healed up fine and haven't had any trouble from it since": nothing more happened; "haven't
+    been right since" still says now)."""
+    if token.lower_ != "n't" or token.i == 0:
+        return False
+    before = doc[token.i - 1].lower_
+    after = doc[token.i + 1].lower_ if token.i + 1 < len(doc) else ""
+    return before in PAST_AUXILIARIES or (before in HAVE_FORMS and after == "had")
+
+
+HAVE_FORMS = frozenset({"have", "has", "'ve"})
 
 
 # "maybe twelve years...": at most this many words, a number and a `long_ago` unit.
@@ -2435,6 +2463,9 @@ def is_general_question(file: RuleFile, sentence: Any) -> bool:
     tokens = set(words) & _now_words_of(sentence)
     first = words[0] if words else None
     personal = tokens & file.words(["@personal_or_now"])
+    # "Is trouble swallowing one of them?": "them" the signs just listed, not people.
+    if personal == {"them"} and _them_are_the_signs(words):
+        personal = set()
     if first in file.words(["@question_starts"]) and not personal:
         return True
     # "What would an allergic reaction look like? Hives? Swelling?": a few words asked right
@@ -2453,6 +2484,14 @@ def is_general_question(file: RuleFile, sentence: Any) -> bool:
         and "happening_to_writer" in lists
         and tokens & file.words(["@in_general"])
         and not tokens & file.words(["@happening_to_writer"])
+    )
+
+
+def _them_are_the_signs(words: list[str]) -> bool:
+    """Every "them" in the words comes in "one of them" or "any of them": the things asked about."""
+    spots = [i for i, w in enumerate(words) if w == "them"]
+    return bool(spots) and all(
+        i >= 2 and words[i - 1] == "of" and words[i - 2] in ("one", "any") for i in spots
     )
 
 
