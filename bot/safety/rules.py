@@ -967,15 +967,36 @@ def _asked_how_soon(span: Any) -> frozenset[str]:
 def _affirmed_words(file: RuleFile, doc: Any) -> frozenset[str]:
     """The message's words (lemma and lower case), leaving out those right after a negation,
     those denied with "not" and "have" or "got" ("she hasn't got a temperature", "doesn't have a
-    fever") and those said to be fine ("vision is totally normal")."""
+    fever"), those said to be fine ("vision is totally normal") and "hot" said of a thing ("a hot
+    water bottle")."""
     return frozenset(
         w for t in doc if _affirmed(file, doc, t.i) for w in (t.lemma_.lower(), t.lower_)
     )
 
 
 def _affirmed(file: RuleFile, doc: Any, i: int) -> bool:
-    """Word `i` is not negated, not denied with "not" and "have" and not said to be fine."""
-    return not _negated(file, doc, i) and not _not_had(doc, i) and not _said_fine(doc, i)
+    """Word `i` is not negated, not denied with "not" and "have", not said to be fine and not the
+    heat of a thing."""
+    return (
+        not _negated(file, doc, i)
+        and not _not_had(doc, i)
+        and not _said_fine(doc, i)
+        and not _heat_of_a_thing(doc, i)
+    )
+
+
+# After "hot", these make it the heat of a thing, not a fever ("a hot water bottle on my neck").
+HEATED = frozenset(
+    {"water", "shower", "showers", "bath", "baths", "tub", "drink", "drinks", "tea", "coffee",
+     "chocolate", "pack", "compress", "towel", "flannel", "pad", "cloth", "weather", "day", "days",
+     "car", "kitchen", "room", "sun", "food", "soup", "meal", "sauce", "curry", "yoga", "tap",
+     "flush", "flushes", "flash", "flashes"}
+)  # fmt: skip
+
+
+def _heat_of_a_thing(doc: Any, i: int) -> bool:
+    """ "hot" before a thing it describes ("hot water bottle", "a hot shower")."""
+    return doc[i].lower_ == "hot" and i + 1 < len(doc) and doc[i + 1].lower_ in HEATED
 
 
 # "vision is totally normal", "talking fine": a word said to be all right.
@@ -1264,7 +1285,7 @@ def _negated(file: RuleFile, doc: Any, start: int) -> bool:
 NOT_AGAIN = frozenset(
     {"none", "not", "never", "nothing", "no", "n't", "fine", "sorted", "well", "normal", "great",
      "good", "place", "better", "recovered", "healed", "ok", "okay", "stable", "grand", "alright",
-     "rain", "canny", "champion"}
+     "rain", "canny", "champion", "braw"}
 )  # fmt: skip
 ALL_CLEAR = frozenset(
     {"clear", "clean", "normal", "fine", "negative", "ok", "okay", "healed", "better", "gone",
@@ -1353,7 +1374,7 @@ HINDSIGHT = frozenset(
 
 # Next to "since", these make it well since ("been on a statin since and fine", "been fine
 # since").
-WELL_SINCE = frozenset({"fine", "ok", "okay", "clear", "normal", "well", "healthy"})
+WELL_SINCE = frozenset({"fine", "ok", "okay", "clear", "normal", "well", "healthy", "braw"})
 # Said of the past event, these make a later `happening_again` word the state after it ("I had a
 # mini stroke in 2016 and recovered completely, I'm on aspirin now"), until a turn ("but now ...").
 RECOVERED = frozenset(
@@ -1571,8 +1592,11 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         )
         # "I fainted getting up too fast": standing up, not "getting worse".
         stood_up = word == "getting" and after == "up"
-        # "some years ago, just after Easter 2016": shortly after, not now.
-        shortly = word == "just" and after in ("after", "before")
+        # "some years ago, just after Easter 2016": shortly after, not now; "turned out I was just
+        # dehydrated": merely, in the past tense.
+        shortly = word == "just" and (
+            after in ("after", "before") or (i > 0 and words[i - 1] in ("was", "were"))
+        )
         # "a week after getting a knock in the ball game": the blow that came before it.
         struck = word == "getting" and (after in BLOWS or (after in ("a", "an") and then in BLOWS))
         # "no problems in the nine years since", "off my tablets since 2013", "ever since a bad jab
