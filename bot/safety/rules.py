@@ -495,6 +495,10 @@ SCOTS_AH = re.compile(
     r"|didna|didn't|just|jist|think|thought|feel|felt|want|wanted|wish|need|know|ken|have|had|hae"
     r"|huv|am|will|would|wid|could|couldnae|wake|woke|keep|kept|get|got|went|said|hope|hate|never"
     r"|really|still|even)\b)"
+    # Scots "a" is "I" before a Scots negative, where English never puts "a": "a dinnae feel sad",
+    # "it wouldnae matter if a wasnae here".
+    r"|\ba(?= (?:dinnae|dinna|cannae|canna|wasnae|wisnae|wouldnae|widnae|couldnae|didnae|didna"
+    r"|havnae|huvnae|hivnae|willnae|shouldnae)\b)"
 )
 SCOTS_IN_CONTEXT = (
     (
@@ -1003,9 +1007,16 @@ def _heat_of_a_thing(doc: Any, i: int) -> bool:
 FINE = frozenset({"normal", "fine", "ok", "okay", "unaffected", "perfect"})
 
 
+# After a word, these say it is as it always was ("talking as much as ever").
+AS_EVER = (("as", "much", "as", "ever"), ("same", "as", "ever"), ("as", "well", "as", "ever"))
+
+
 def _said_fine(doc: Any, i: int) -> bool:
     """One of FINE in the three words after word `i` (no punctuation, "not" or "but" between):
-    "vision is totally normal and I'm eating and talking fine"; or "<word> and <word> fine"."""
+    "vision is totally normal and I'm eating and talking fine"; or "<word> and <word> fine"; or
+    one of AS_EVER right after it ("talking as much as ever")."""
+    if any(tuple(t.lower_ for t in doc[i + 1 : i + 1 + len(words)]) == words for words in AS_EVER):
+        return True
     following = doc[i + 1 : i + 4]
     # "swallowing and breathing fine": two words said fine together.
     if len(following) == 3 and following[0].lower_ == "and" and following[2].lower_ in FINE:
@@ -1106,8 +1117,11 @@ def _said_of_a_thing(file: RuleFile, doc: Any, start: int) -> bool:
         if verb_start < first:
             return False
         before = _without_a_clitic(doc[verb_start].lower_)
-        if before in beings or (told_as_verb and before in subjects):
-            return _not_after_a_preposition(doc, verb_start, first)
+        # "the awning over the porch collapsed": after a preposition, look on for the subject.
+        if (before in beings or (told_as_verb and before in subjects)) and (
+            _not_after_a_preposition(doc, verb_start, first)
+        ):
+            return True
         if not told_as_verb:
             return False
     for i in range(verb_start, max(verb_start - 6, first - 1), -1):
@@ -2090,6 +2104,18 @@ def _usual_for_them(file: RuleFile, doc: Any, sentence: Any) -> bool:
     return not _has_phrase(doc, file.changed_phrases)
 
 
+def _usual_in_the_next(file: RuleFile, doc: Any, sentence: Any) -> bool:
+    """The next sentence, naming no sign of its own, compares with the usual ones
+    (`usual_comparisons`) and says this is how it always is: "proper migraine today, sick as a
+    dog, can't face the light. Same old as every month when I'm on nights." """
+    if sentence.end >= len(doc) or "sign_words" not in file.word_lists:
+        return False
+    following = doc[sentence.end].sent
+    if {t.lower_ for t in following} & file.words(["@sign_words"]):
+        return False
+    return _has_phrase(following, file.usual_comparisons) and _usual_for_them(file, doc, following)
+
+
 # In a question after a story from long ago, these say it is about now: "is this another one?"
 ABOUT_NOW = frozenset({"this", "another"})
 
@@ -2233,6 +2259,7 @@ def _told_otherwise(file: RuleFile, doc: Any, sentence: Any, start: int) -> bool
         or _continues_the_story(file, doc, sentence)
         or _finished_story(file, doc, sentence, start)
         or _usual_for_them(file, doc, sentence)
+        or _usual_in_the_next(file, doc, sentence)
         or _hypothetical(file, sentence, start)
         or _written_up(file, doc, sentence)
         or (_asks(file, sentence) and not _about_now(file, sentence))

@@ -191,6 +191,9 @@ def test_also_with_needs_both_word_lists(compiled_rules: CompiledRules) -> None:
             "Dad had a TIA in 2014 and it all came back, but this morning his arm went weak again.",
             1,
         ),
+        # the next sentence says it is how it always is; another sentence after a sign does not
+        ("Proper migraine today, can't face the light. Same old as every month on nights.", 0),
+        ("Worst headache of my life ten minutes ago, can't see. Same old story with the bus.", 1),
     ],
 )
 def test_checks_reported_as_passed_are_not_signs(
