@@ -46,35 +46,34 @@ it happening again does not fire. So does a sentence the next one dates: "That w
 years ago", "That 15 year ago", "It's more than twenty years ago now". A `happening_again` word up
 to three words after "none", "not", "never", "nothing", "no", "fine", "better" or "recovered", or
 right before "clear" or "normal", does not count ("none since", "never needed it since", "fully
-better now", "came back clear"), nor "just" before "after" or "before" ("just after Easter 2016"),
-nor does "now" before "know" or "realise" ("what I now know was a bleed"), "back" up to three words
-before "normal" or "usual" ("back to my normal"), "still" after "while" or "was" ("when I was still
-living in ...") or before "tells" or "remembers" ("my grandad still tells the story"), or "back" as
-a place or a time ("the back of my skull", "my lower back",
-"back home", "back then"), nor does one after "recovered", "healed" or "resolved" in the same clause
-("recovered completely, I'm on aspirin now"; "but now" starts a new one), nor "now" up to three
-words before "well", "fine" or "recovered" ("now he is fully well"), which, like "recovered", holds
-to the end of the clause ("now she totally fine, still cooks every Sunday"), nor "keep" before "me"
-or "him" and "in" ("they keep me in hospital": a stay) or before "an eye" ("to keep an eye"), nor
-"now" a few words after "carries" or a stage of life ("she carries a pen now", "baby's in middle
-school now"), nor "since" after "on" and a medicine word ("I've been on tablets since"); a
-`recent_units` word ("days", "hours") before "ago" or after "last" / "past" / "this" does ("two
-years ago, and again 2 days ago" fires). A
-later question about a symptom of the same category that says nothing of now (no `now_words` or
-`happening_again` word, no time, not "this" or "another") is about that story and does not fire
-either: "My grandad had a stroke back in 1998 ... Does having a grandparent who had a stroke stop me
-having Botox?" ("can I still get botox" is the treatment, not now). "Now" right after a number
-is an age ("I'm 31 now"), and after "be" and ten to nineteen how long ago ("must be fifteen
-now"), not again. The crisis file
-counts only years and childhood as long ago: an attempt "last month" still gets the crisis reply. A
-file with the word list `present_words` also follows the story: a later sentence that, like every
-sentence between it and the one placed long ago, has no `present_words` or `now_words` word and no
-time goes on with that story and does not fire ("Two years ago I had a bleed on the brain. It
-started with the most violent headache, I collapsed on the bathroom floor." ; "... My son collapsed
-in the hall and he is not responding" still fires). A story told in the present tense ("So it's
-Christmas 2021, my dad ... goes down, jerking on the floor.") does not fire once a later sentence
-tells its end (the file's `story_endings`: "turned out", "fine since"), when nothing in its own
-sentence says now (_finished_story).
+better now", "came back clear"), nor "just" before "after" or "before" ("just after Easter 2016") or
+after "was" or "were" ("I was just dehydrated"), nor does "now" before "know" or "realise" ("what I
+now know was a bleed"), "back" up to three words before "normal" or "usual" ("back to my normal"),
+"still" after "while" or "was" ("when I was still living in ...") or before "tells" or "remembers"
+("my grandad still tells the story"), or "back" as a place or a time ("the back of my skull", "my
+lower back", "back home", "back then"), nor does one after "recovered", "healed" or "resolved" in
+the same clause ("recovered completely, I'm on aspirin now"; "but now" starts a new one), nor "now"
+up to three words before "well", "fine" or "recovered" ("now he is fully well"), which, like
+"recovered", holds to the end of the clause ("now she totally fine, still cooks every Sunday"), nor
+"keep" before "me" or "him" and "in" ("they keep me in hospital": a stay) or before "an eye" ("to
+keep an eye"), nor "now" a few words after "carries" or a stage of life ("she carries a pen now",
+"baby's in middle school now"), nor "since" after "on" and a medicine word ("I've been on tablets
+since"); a `recent_units` word ("days", "hours") before "ago" or after "last" / "past" / "this" does
+("two years ago, and again 2 days ago" fires). A later question about a symptom of the same category
+that says nothing of now (no `now_words` or `happening_again` word, no time, not "this" or
+"another") is about that story and does not fire either: "My grandad had a stroke back in 1998 ...
+Does having a grandparent who had a stroke stop me having Botox?" ("can I still get botox" is the
+treatment, not now). "Now" right after a number is an age ("I'm 31 now"), and after "be" and ten to
+nineteen how long ago ("must be fifteen now"), not again. The crisis file counts only years and
+childhood as long ago: an attempt "last month" still gets the crisis reply. A file with the word
+list `present_words` also follows the story: a later sentence that, like every sentence between it
+and the one placed long ago, has no `present_words` or `now_words` word and no time goes on with
+that story and does not fire ("Two years ago I had a bleed on the brain. It started with the most
+violent headache, I collapsed on the bathroom floor." ; "... My son collapsed in the hall and he is
+not responding" still fires). A story told in the present tense ("So it's Christmas 2021, my dad ...
+goes down, jerking on the floor.") does not fire once a later sentence tells its end (the file's
+`story_endings`: "turned out", "fine since"), when nothing in its own sentence says now
+(_finished_story).
 
 Usual for them: in a rule with `when_usual: exempt`, a match in a sentence with one of the
 file's `usual_phrases` ("always", "my usual", "every attack"), no "but" and no time does not
@@ -1086,8 +1085,7 @@ def _said_of_a_thing(file: RuleFile, doc: Any, start: int) -> bool:
     his phone with his left hand" still count; "the roof on the shed collapsed" is the roof's). An
     animal or a character may come right before the sign ("the dog choked", "the hero collapsed"),
     and so may a thing when the sign is told as a verb ("the server collapsed", "the stand
-    collapsed"); before a noun, a thing names
-    another ("car keys in the fridge")."""
+    collapsed"); before a noun, a thing names another ("car keys in the fridge")."""
     if "things" not in file.word_lists or "people" not in file.word_lists:
         return False
     beings = file.listed("animals", "characters")
@@ -1954,6 +1952,8 @@ def _continues_the_story(file: RuleFile, doc: Any, sentence: Any) -> bool:
 
 # "couldn't", "didn't", "wasn't": a past negative, told in the story, not now.
 PAST_AUXILIARIES = frozenset({"could", "did", "was", "were", "would", "had"})
+# "haven't had": before "n't" and "had", nothing more happened.
+HAVE_FORMS = frozenset({"have", "has", "'ve"})
 
 
 def _past_negative(doc: Any, token: Any) -> bool:
@@ -1965,9 +1965,6 @@ def _past_negative(doc: Any, token: Any) -> bool:
     before = doc[token.i - 1].lower_
     after = doc[token.i + 1].lower_ if token.i + 1 < len(doc) else ""
     return before in PAST_AUXILIARIES or (before in HAVE_FORMS and after == "had")
-
-
-HAVE_FORMS = frozenset({"have", "has", "'ve"})
 
 
 # "maybe twelve years...": at most this many words, a number and a `long_ago` unit.
@@ -2514,9 +2511,6 @@ def is_general_question(file: RuleFile, sentence: Any) -> bool:
     tokens = set(words) & _now_words_of(sentence)
     first = words[0] if words else None
     personal = tokens & file.words(["@personal_or_now"])
-    # "Is trouble swallowing one of them?": "them" the signs just listed, not people.
-    if personal == {"them"} and _them_are_the_signs(words):
-        personal = set()
     if first in file.words(["@question_starts"]) and not personal:
         return True
     # "What would an allergic reaction look like? Hives? Swelling?": a few words asked right
@@ -2535,14 +2529,6 @@ def is_general_question(file: RuleFile, sentence: Any) -> bool:
         and "happening_to_writer" in lists
         and tokens & file.words(["@in_general"])
         and not tokens & file.words(["@happening_to_writer"])
-    )
-
-
-def _them_are_the_signs(words: list[str]) -> bool:
-    """Every "them" in the words comes in "one of them" or "any of them": the things asked about."""
-    spots = [i for i, w in enumerate(words) if w == "them"]
-    return bool(spots) and all(
-        i >= 2 and words[i - 1] == "of" and words[i - 2] in ("one", "any") for i in spots
     )
 
 
