@@ -1318,7 +1318,7 @@ STILL_THEN = frozenset({"while", "whilst", "was", "were"})
 # Botox", "call 911 right away": how soon, not now.
 RIGHT_CHOICE = frozenset(
     {"thing", "things", "way", "place", "person", "people", "answer", "choice", "decision", "call",
-     "after", "before", "away"}
+     "after", "before", "away", "move", "step", "steps", "course", "option", "options"}
 )  # fmt: skip
 STILL_LIVING = frozenset({"living", "lived", "at", "in", "working", "worked", "going"})
 # "still tells the story", "still remembers it": telling or remembering it, not the sign again.
@@ -1626,6 +1626,8 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         of_the_migraines = word in ("worse", "started") and not MIGRAINE_WORDS.isdisjoint(
             words[max(i - 5, 0) : i]
         )
+        # "rushed me to the ER thinking it was something worse": a fear then, not the sign again.
+        feared_worse = word == "worse" and i > 0 and words[i - 1] in FEARED_WORSE
         if (
             word in again
             and not a_span
@@ -1635,6 +1637,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             and not on_medicines_since
             and not no_trouble_since
             and not of_the_migraines
+            and not feared_worse
             and not set(before) & NOT_AGAIN
             and after not in ALL_CLEAR
             and i not in in_past_phrase
@@ -2276,6 +2279,8 @@ def _written_up(file: RuleFile, doc: Any, sentence: Any) -> bool:
     return not ("recent_units" in file.word_lists and _a_time_ago(file, sentence))
 
 
+# "thinking it was something worse": "worse" after these compares, it does not worsen.
+FEARED_WORSE = frozenset({"something", "anything", "summat", "owt", "somethin"})
 # After "now" and a number, these (and the file's `recent_units`) make a time, not an age:
 # "now 30 seconds later", "now 3 am" (_happening_again).
 CLOCK_WORDS = frozenset({"second", "seconds", "sec", "secs", "min", "hr", "am", "pm", "o'clock"})
@@ -2309,6 +2314,7 @@ def _gives_a_reason(after_since: list[str]) -> bool:
 
 
 # Before "again", these make it the treatment given again ("would Botox ever be given again?").
+GIVEN_AGAIN = frozenset({"give", "gave", "giving", "offer", "offered", "prescribe", "prescribed"})
 TREATED_AGAIN = frozenset(
     {"given", "botox", "injections", "injection", "jabs", "jab", "shots", "treatment", "treated",
      "injected", "dose", "round", "retreated"}
@@ -2357,8 +2363,11 @@ def _now_words_of(sentence: Any) -> set[str]:
         # "headaches that started after a head injury": a kind of headache, not a start now.
         if word == "started" and i > 0 and words[i - 1] in ("that", "which"):
             continue
-        # "would Botox ever be given again?": the treatment again, not the sign.
+        # "would Botox ever be given again?", "would they ever give it to me again?": the treatment
+        # again, not the sign.
         if word == "again" and i > 0 and words[i - 1] in TREATED_AGAIN:
+            continue
+        if word == "again" and not GIVEN_AGAIN.isdisjoint(words[max(i - 4, 0) : i]):
             continue
         if (
             word == "just"
