@@ -1174,7 +1174,7 @@ VERB_PHRASE_WORDS = frozenset(
      "total", "massive", "bit", "proper", "finally", "practically", "nearly", "almost", "suddenly",
      "also", "absolutely", "actually", "really", "about", "straight", "up", "complete", "utter",
      "'ll", "will", "would", "might", "could", "apparently", "clearly", "obviously", "already",
-     "done", "plumb", "rather", "off"}
+     "done", "plumb", "rather", "off", "keeps", "kept", "keep"}
 )  # fmt: skip
 
 
@@ -2104,16 +2104,27 @@ def _usual_for_them(file: RuleFile, doc: Any, sentence: Any) -> bool:
     return not _has_phrase(doc, file.changed_phrases)
 
 
-def _usual_in_the_next(file: RuleFile, doc: Any, sentence: Any) -> bool:
-    """The next sentence, naming no sign of its own, compares with the usual ones
-    (`usual_comparisons`) and says this is how it always is: "proper migraine today, sick as a
-    dog, can't face the light. Same old as every month when I'm on nights." """
-    if sentence.end >= len(doc) or "sign_words" not in file.word_lists:
+def _usual_next_to(file: RuleFile, doc: Any, sentence: Any) -> bool:
+    """A neighbouring sentence, naming no sign of its own, compares with the usual ones
+    (`usual_comparisons`) and says this is how it always is: the next one ("proper migraine
+    today, sick as a dog, can't face the light. Same old as every month when I'm on nights.")
+    or, when the sentence itself says nothing of now, the one before ("same old migraine this
+    morning, comes on every time the weather swings. starts over my left eye and works back.";
+    "Now my face has dropped" after it is now)."""
+    if "sign_words" not in file.word_lists:
         return False
-    following = doc[sentence.end].sent
-    if {t.lower_ for t in following} & file.words(["@sign_words"]):
-        return False
-    return _has_phrase(following, file.usual_comparisons) and _usual_for_them(file, doc, following)
+    neighbours = []
+    if sentence.end < len(doc):
+        neighbours.append(doc[sentence.end].sent)
+    if sentence.start > 0 and not _says_now(file, sentence):
+        neighbours.append(doc[sentence.start - 1].sent)
+    signs = file.words(["@sign_words"])
+    return any(
+        not {t.lower_ for t in near} & signs
+        and _has_phrase(near, file.usual_comparisons)
+        and _usual_for_them(file, doc, near)
+        for near in neighbours
+    )
 
 
 # In a question after a story from long ago, these say it is about now: "is this another one?"
@@ -2259,7 +2270,7 @@ def _told_otherwise(file: RuleFile, doc: Any, sentence: Any, start: int) -> bool
         or _continues_the_story(file, doc, sentence)
         or _finished_story(file, doc, sentence, start)
         or _usual_for_them(file, doc, sentence)
-        or _usual_in_the_next(file, doc, sentence)
+        or _usual_next_to(file, doc, sentence)
         or _hypothetical(file, sentence, start)
         or _written_up(file, doc, sentence)
         or (_asks(file, sentence) and not _about_now(file, sentence))

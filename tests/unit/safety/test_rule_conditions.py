@@ -194,6 +194,17 @@ def test_also_with_needs_both_word_lists(compiled_rules: CompiledRules) -> None:
         # the next sentence says it is how it always is; another sentence after a sign does not
         ("Proper migraine today, can't face the light. Same old as every month on nights.", 0),
         ("Worst headache of my life ten minutes ago, can't see. Same old story with the bus.", 1),
+        # the sentence before says so, and the sign's own sentence says nothing of now
+        (
+            "Same old migraine this morning, comes on every time the weather swings. Starts over"
+            " my left eye and works back.",
+            0,
+        ),
+        (
+            "Same old migraine this morning, comes on every time the weather swings. Now my face"
+            " has dropped on the left.",
+            1,
+        ),
     ],
 )
 def test_checks_reported_as_passed_are_not_signs(
