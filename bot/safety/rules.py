@@ -572,7 +572,26 @@ def normalised_with_origins(text: str) -> tuple[str, list[int]]:
 
 
 def message_words(doc: Any) -> frozenset[str]:
-    return frozenset({t.lemma_.lower() for t in doc} | {t.lower_ for t in doc})
+    """The words and lemmas a rule's conditions look for in a doc or a sentence, less "speaking"
+    in an idiom."""
+    return frozenset(
+        word
+        for t in doc
+        if not _speaking_idiom(t.doc, t.i)
+        for word in (t.lemma_.lower(), t.lower_)
+    )
+
+
+# "generally speaking", "strictly speaking": a way of talking, not speech.
+SPEAKING_IDIOMS = frozenset(
+    {"generally", "broadly", "roughly", "strictly", "technically", "medically", "honestly",
+     "practically", "realistically", "comparatively", "relatively"}
+)  # fmt: skip
+
+
+def _speaking_idiom(doc: Any, i: int) -> bool:
+    """ "Generally speaking, how long ...": no trouble speaking."""
+    return doc[i].lower_ == "speaking" and i > 0 and doc[i - 1].lower_ in SPEAKING_IDIOMS
 
 
 def _dropped_g(word: str) -> str | None:
@@ -978,13 +997,14 @@ def _affirmed_words(file: RuleFile, doc: Any) -> frozenset[str]:
 
 
 def _affirmed(file: RuleFile, doc: Any, i: int) -> bool:
-    """Word `i` is not negated, not denied with "not" and "have", not said to be fine and not the
-    heat of a thing."""
+    """Word `i` is not negated, not denied with "not" and "have", not said to be fine, not the
+    heat of a thing and not "speaking" in an idiom."""
     return (
         not _negated(file, doc, i)
         and not _not_had(doc, i)
         and not _said_fine(doc, i)
         and not _heat_of_a_thing(doc, i)
+        and not _speaking_idiom(doc, i)
     )
 
 
@@ -1320,6 +1340,10 @@ RIGHT_CHOICE = frozenset(
     {"thing", "things", "way", "place", "person", "people", "answer", "choice", "decision", "call",
      "after", "before", "away", "move", "step", "steps", "course", "option", "options"}
 )  # fmt: skip
+# "can't swallow right": after these, "right" is how it works.
+RIGHT_HOW = frozenset(
+    {"swallow", "talk", "see", "breathe", "walk", "speak", "eat", "hear", "think", "move", "chew"}
+)
 STILL_LIVING = frozenset({"living", "lived", "at", "in", "working", "worked", "going"})
 # "still tells the story", "still remembers it": telling or remembering it, not the sign again.
 RETELLING = frozenset(
@@ -1386,7 +1410,9 @@ HINDSIGHT = frozenset(
 
 # Next to "since", these make it well since ("been on a statin since and fine", "been fine
 # since").
-WELL_SINCE = frozenset({"fine", "ok", "okay", "clear", "normal", "well", "healthy", "braw"})
+WELL_SINCE = frozenset(
+    {"fine", "ok", "okay", "clear", "normal", "well", "healthy", "braw", "flea", "fiddle"}
+)
 # Said of the past event, these make a later `happening_again` word the state after it ("I had a
 # mini stroke in 2016 and recovered completely, I'm on aspirin now"), until a turn ("but now ...").
 RECOVERED = frozenset(
@@ -2365,6 +2391,17 @@ def _now_words_of(sentence: Any) -> set[str]:
         # "what would be the right thing to do": the right choice, not "right now".
         if word == "right" and words[i + 1 : i + 2] and words[i + 1] in RIGHT_CHOICE:
             continue
+        # "if someone ever can't swallow right, is that ...": right after a function is how.
+        if (
+            word == "right"
+            and i > 0
+            and words[i - 1] in RIGHT_HOW
+            and words[i + 1 : i + 2] != ["now"]
+        ):
+            continue
+        # "what should I be looking for that means go now?": the advice asked for, not now.
+        if word == "now" and words[max(i - 2, 0) : i] in (["means", "go"], ["mean", "go"]):
+            continue
         # "if she can't swallow or talk right?": "right" ending the sentence is how, not now.
         if word == "right" and i == len(words) - 1 and i > 0:
             continue
@@ -2476,7 +2513,9 @@ def _a_time_ago(
         after = tokens[i + 2].lower_ if i + 2 < len(tokens) else ""
         some_day = token.lower_ == "one" and after not in SINCE_WORDS
         relative = supposed and after in RELATIVE_WORDS
-        if token.like_num and tokens[i + 1].lower_ in units and not some_day and not relative:
+        # "if my 10 year old ever gets ...": an age, not a time.
+        age = after in ("old", "olds")
+        if token.like_num and tokens[i + 1].lower_ in units and not (some_day or relative or age):
             return True
     words = [t.lower_ for t in tokens]
     return any(

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.safety.rules import CompiledRules, RuleBook
+from bot.safety.rules import CompiledRules, RuleBook, message_words
 from tests.unit.safety.conftest import BOOK, fired_ids
 
 
@@ -228,3 +228,13 @@ def test_a_file_without_now_words_checks_a_question_after_its_story(spacy_pipeli
         " thinking how easy it would be to swallow the whole thing. Is that normal?"
     )
     assert "indirect_wish_to_die" in fired_ids(rules, text, "crisis")
+
+
+def test_speaking_in_an_idiom_is_no_speech(compiled_rules: CompiledRules) -> None:
+    """ "Generally speaking" names no trouble speaking, in the whole message or in its second
+    sentence alone (a sentence is a span: its tokens keep their place in the message)."""
+    doc = compiled_rules.parse("Dad is fine. Generally speaking, how long does a droopy lid last?")
+    second = list(doc.sents)[1]
+    assert "speak" not in message_words(doc)
+    assert "speak" not in message_words(second)
+    assert "speak" in message_words(compiled_rules.parse("Since Tuesday he has trouble speaking."))
