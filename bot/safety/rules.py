@@ -2351,11 +2351,13 @@ def _gives_a_reason(after_since: list[str]) -> bool:
 
 
 # Before "again", these make it the treatment given again ("would Botox ever be given again?").
-GIVEN_AGAIN = frozenset({"give", "gave", "giving", "offer", "offered", "prescribe", "prescribed"})
 TREATED_AGAIN = frozenset(
     {"given", "botox", "injections", "injection", "jabs", "jab", "shots", "treatment", "treated",
      "injected", "dose", "round", "retreated"}
 )  # fmt: skip
+# Up to four words before "again", these make it the treatment given again ("would they ever give
+# it to me again?").
+GIVEN_AGAIN = frozenset({"give", "gave", "giving", "offer", "offered", "prescribe", "prescribed"})
 
 
 def _now_words_of(sentence: Any) -> set[str]:
