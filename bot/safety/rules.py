@@ -970,18 +970,24 @@ SOME = frozenset({"a", "an", "few", "couple", "several"})
 
 def _asked_how_soon(span: Any) -> frozenset[str]:
     """The time units in `span` asked about as how soon a sign could come ("how many days
-    after", "days later" with no number before it), which say nothing of it happening now."""
+    after", "days later" with no number before it, "how fast ..., hours or weeks?"), which say
+    nothing of it happening now."""
     tokens = [t for t in span if not t.is_punct]
     words = [t.lower_ for t in tokens]
+    speed_asked = any(
+        words[i : i + 2] in (["how", "fast"], ["how", "soon"], ["how", "quickly"])
+        for i in range(len(words))
+    )
     out = set()
     for i, word in enumerate(words):
         if word not in HOW_SOON_UNITS:
             continue
         asked = words[max(i - 2, 0) : i] in (["how", "many"], ["how", "long"])
-        later = words[i + 1 : i + 2] == ["later"] and (
-            i == 0 or not (tokens[i - 1].like_num or words[i - 1] in SOME)
-        )
-        if asked or later:
+        counted = i > 0 and (tokens[i - 1].like_num or words[i - 1] in SOME)
+        later = words[i + 1 : i + 2] == ["later"] and not counted
+        # "how fast do they show up, hours or weeks?": the choices of how soon.
+        choices = speed_asked and not counted
+        if asked or later or choices:
             out |= {word, tokens[i].lemma_.lower()}
     return frozenset(out)
 
@@ -1475,6 +1481,9 @@ CARE_GIVEN = frozenset(
 JUST_A_TIME = frozenset(
     {"few", "minute", "moment", "second", "sec", "min", "couple", "little", "while", "bit"}
 )
+# "all clear, just me migraine aura they reckoned", "just my nerves": merely, not "just now".
+JUST_WHOSE = frozenset({"my", "me", "her", "his", "their", "the"})
+JUST_MERELY = frozenset({"migraine", "migraines", "aura", "nerves", "anxiety", "stress"})
 # Before "back a bit" / "back a while", these tell how far back a story goes.
 GOES = frozenset({"going", "goes", "go", "went", "dates", "dating"})
 A_WHILE = frozenset({"bit", "while", "few", "long", "good", "couple"})
@@ -1550,6 +1559,7 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
             or (after == "the" and then in ("one", "once"))
             or words[max(i - 2, 0) : i] in (["it", "was"], ["that", "was"])
             or (after in ("a", "an") and then not in JUST_A_TIME)
+            or (after in JUST_WHOSE and then in JUST_MERELY)
         )
         # "my face swelled right up": only "right now" is now.
         not_right_now = word == "right" and after != "now"
@@ -1974,7 +1984,7 @@ def _continues_the_story(file: RuleFile, doc: Any, sentence: Any) -> bool:
             and not _past_negative(doc, t)
             and not (t.lower_ == "since" and _no_trouble_since(words, i))
         }
-        if said_now & present or _a_time_ago(file, earlier):
+        if said_now & present or _a_time_ago(file, earlier, spans_count=False):
             return False
     return False
 
@@ -2157,6 +2167,17 @@ def _usual_next_to(file: RuleFile, doc: Any, sentence: Any) -> bool:
 ABOUT_NOW = frozenset({"this", "another"})
 
 
+def _gives_an_age(words: list[str], i: int) -> bool:
+    """Word i is the "now" of an age ("Now I'm 28 and ..., does that old pregnancy stuff
+    matter?", "she's 70 now"): how old they are, not the sign's time."""
+    if words[i] != "now":
+        return False
+    ahead, behind = words[i + 1 : i + 4], words[max(i - 2, 0) : i]
+    return (len(ahead) == 3 and ahead[1] in BE_FORMS and ahead[2].isdigit()) or (
+        len(behind) == 2 and behind[0] in BE_FORMS and behind[1].isdigit()
+    )
+
+
 def _asks_about_the_past(file: RuleFile, sentence: Any) -> bool:
     """A question ("Does having a grandparent who had a stroke stop me...?", "she asked whether
     Botox can cause seizures") that says nothing of now: no `now_words` or `happening_again`
@@ -2164,7 +2185,11 @@ def _asks_about_the_past(file: RuleFile, sentence: Any) -> bool:
     placed a symptom of the same category long ago, it is about that story."""
     words = [t.lower_ for t in sentence]
     # "can I still get botox ... or does the head injury matter?": the treatment, not now.
-    tokens = {word for i, word in enumerate(words) if not _names_the_treatment(words, i)}
+    tokens = {
+        word
+        for i, word in enumerate(words)
+        if not _names_the_treatment(words, i) and not _gives_an_age(words, i)
+    }
     if tokens & (file.listed("now_words", "happening_again") | ABOUT_NOW):
         return False
     return _asks(file, sentence) and not _a_time_ago(file, sentence)
@@ -2503,11 +2528,17 @@ RELATIVE_WORDS = SINCE_WORDS - {"ago", "since"}
 
 
 def _a_time_ago(
-    file: RuleFile, sentence: Any, supposed: bool = False, units: frozenset[str] | None = None
+    file: RuleFile,
+    sentence: Any,
+    supposed: bool = False,
+    units: frozenset[str] | None = None,
+    spans_count: bool = True,
 ) -> bool:
     """A number before a time word ("2 days after", "3 hours"), or a recent time ("last night").
     `supposed`: in a supposition, not a time after or before something ("if, 3 weeks after my
-    injections, ..."). `units`: the time words (default: `recent_units` and `long_ago`)."""
+    injections, ..."). `units`: the time words (default: `recent_units` and `long_ago`).
+    `spans_count=False`: how long something lasted in a story ("in the hospital ten days", "not
+    for over twenty-five years") is no time of now."""
     units = units or file.words(["@recent_units", "@long_ago"])
     tokens = list(sentence)
     for i, token in enumerate(tokens[:-1]):
@@ -2517,13 +2548,34 @@ def _a_time_ago(
         relative = supposed and after in RELATIVE_WORDS
         # "if my 10 year old ever gets ...": an age, not a time.
         age = after in ("old", "olds")
-        if token.like_num and tokens[i + 1].lower_ in units and not (some_day or relative or age):
+        span = not spans_count and _a_span(tokens, i, after)
+        if (
+            token.like_num
+            and tokens[i + 1].lower_ in units
+            and not (some_day or relative or age or span)
+        ):
             return True
     words = [t.lower_ for t in tokens]
     return any(
         w in units and set(words[max(i - 3, 0) : i]) & {"last", "past", "this"}
         for i, w in enumerate(words)
     )
+
+
+# Before a number and a time word, these make it how long something lasted: "for a week",
+# "for over twenty years", "in the hospital ten days", "spent three weeks".
+SPAN_BEFORE = frozenset({"for", "over", "hospital", "spent", "lasted", "lasting"})
+# After them, a time from something: "for 3 days after the botox" still dates now.
+SPAN_ENDS = frozenset({"ago", "after", "later", "since", "back", "now", "before"})
+
+
+def _a_span(tokens: list[Any], i: int, after: str) -> bool:
+    """The number at i and the time word after it say how long something lasted (SPAN_BEFORE
+    before the number, "twenty - five" read as one number), not when."""
+    j = i - 1
+    while j >= 0 and (tokens[j].like_num or tokens[j].lower_ == "-"):
+        j -= 1
+    return j >= 0 and tokens[j].lower_ in SPAN_BEFORE and after not in SPAN_ENDS
 
 
 def _without_lead_in(file: RuleFile, words: list[str]) -> list[str]:
