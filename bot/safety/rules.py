@@ -1004,13 +1004,28 @@ def _affirmed_words(file: RuleFile, doc: Any) -> frozenset[str]:
 
 def _affirmed(file: RuleFile, doc: Any, i: int) -> bool:
     """Word `i` is not negated, not denied with "not" and "have", not said to be fine, not the
-    heat of a thing and not "speaking" in an idiom."""
+    heat of a thing, not "speaking" in an idiom and not "talk about"."""
     return (
         not _negated(file, doc, i)
         and not _not_had(doc, i)
         and not _said_fine(doc, i)
         and not _heat_of_a_thing(doc, i)
         and not _speaking_idiom(doc, i)
+        and not _talked_of(doc, i)
+    )
+
+
+# After a form of "talk", these make it a conversation, not speech: "she won't even talk about
+# it", "talking to the nurse", "talk it through".
+TALKED_OF = frozenset({"about", "to", "with", "over", "through", "it"})
+
+
+def _talked_of(doc: Any, i: int) -> bool:
+    """ "She won't even talk about it now without getting wound up": no trouble talking."""
+    return (
+        doc[i].lower_ in ("talk", "talks", "talking", "talked")
+        and i + 1 < len(doc)
+        and doc[i + 1].lower_ in TALKED_OF
     )
 
 

@@ -28,7 +28,7 @@ def test_the_copied_data_has_its_three_labels_and_no_duplicates() -> None:
         label: sum(1 for _, got in pairs if got == label)
         for label in ("emergency", "crisis", "not_urgent")
     }
-    assert counts == {"emergency": 1537, "crisis": 833, "not_urgent": 3259}
+    assert counts == {"emergency": 1537, "crisis": 833, "not_urgent": 3239}
     texts, labels, origins = training_set(
         NET_DIR, [("what is botox", "what_is_botox"), ("i want to die", "crisis")]
     )

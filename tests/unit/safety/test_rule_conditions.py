@@ -238,3 +238,12 @@ def test_speaking_in_an_idiom_is_no_speech(compiled_rules: CompiledRules) -> Non
     assert "speak" not in message_words(doc)
     assert "speak" not in message_words(second)
     assert "speak" in message_words(compiled_rules.parse("Since Tuesday he has trouble speaking."))
+
+
+def test_talking_about_something_is_no_sign(compiled_rules: CompiledRules) -> None:
+    """ "Talk about it" is a conversation: the second net does not score that sentence alone;
+    "she can't talk properly now" names a sign."""
+    told = compiled_rules.sentences_told_as_now
+    quiet = "Our lass is booked in. She won't even talk about it now without getting wound up."
+    assert told(compiled_rules.parse(quiet)) == []
+    assert told(compiled_rules.parse("She had Botox on Monday. She can't talk properly now."))
