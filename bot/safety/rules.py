@@ -1016,8 +1016,8 @@ def _affirmed(file: RuleFile, doc: Any, i: int) -> bool:
 
 
 # After a form of "talk", these make it a conversation, not speech: "she won't even talk about
-# it", "talking to the nurse", "talk it through".
-TALKED_OF = frozenset({"about", "to", "with", "over", "through", "it"})
+# it", "talking to the nurse", "talk it over" ("talking through a mouthful of cotton" is speech).
+TALKED_OF = frozenset({"about", "to", "with", "over", "it"})
 
 
 def _talked_of(doc: Any, i: int) -> bool:
