@@ -2577,7 +2577,7 @@ def _a_time_ago(
     )
 
 
-# Before a number and a time word, these make it how long something lasted: "for a week",
+# Before a number and a time word, these make it how long something lasted: "for 3 weeks",
 # "for over twenty years", "in the hospital ten days", "spent three weeks".
 SPAN_BEFORE = frozenset({"for", "over", "hospital", "spent", "lasted", "lasting"})
 # After them, a time from something: "for 3 days after the botox" still dates now.
