@@ -2555,6 +2555,7 @@ def _a_time_ago(
     `spans_count=False`: how long something lasted in a story ("in the hospital ten days", "not
     for over twenty-five years") is no time of now."""
     units = units or file.words(["@recent_units", "@long_ago"])
+    long_ago = file.words(["@long_ago"])
     tokens = list(sentence)
     for i, token in enumerate(tokens[:-1]):
         # "if I had a seizure one day": some day, not a time ago ("one day after" still is).
@@ -2563,7 +2564,7 @@ def _a_time_ago(
         relative = supposed and after in RELATIVE_WORDS
         # "if my 10 year old ever gets ...": an age, not a time.
         age = after in ("old", "olds")
-        span = not spans_count and _a_span(tokens, i, after)
+        span = not spans_count and _a_span(tokens, i, after, tokens[i + 1].lower_ in long_ago)
         if (
             token.like_num
             and tokens[i + 1].lower_ in units
@@ -2577,20 +2578,27 @@ def _a_time_ago(
     )
 
 
-# Before a number and a time word, these make it how long something lasted: "for 3 weeks",
-# "for over twenty years", "in the hospital ten days", "spent three weeks".
-SPAN_BEFORE = frozenset({"for", "over", "hospital", "spent", "lasted", "lasting"})
-# After them, a time from something: "for 3 days after the botox" still dates now.
+# Before a number and a time word, these make it a stay that lasted that long: "in the hospital
+# ten days", "spent three weeks".
+STAY_BEFORE = frozenset({"hospital", "spent", "lasted", "lasting"})
+# Before a number and a `long_ago` unit, these make it how long: "not for over twenty-five
+# years" ("for two hours" after a story is now: "My face has been drooping for two hours").
+LONG_SPAN_BEFORE = frozenset({"for", "over"})
+# After them, a time from something: "spent 3 days after the botox" still dates now.
 SPAN_ENDS = frozenset({"ago", "after", "later", "since", "back", "now", "before"})
 
 
-def _a_span(tokens: list[Any], i: int, after: str) -> bool:
-    """The number at i and the time word after it say how long something lasted (SPAN_BEFORE
-    before the number, "twenty - five" read as one number), not when."""
+def _a_span(tokens: list[Any], i: int, after: str, long_unit: bool) -> bool:
+    """The number at i and the time word after it say how long something lasted, not when: a
+    stay (STAY_BEFORE), or years or months (`long_unit`) after LONG_SPAN_BEFORE; "twenty - five"
+    is read as one number."""
     j = i - 1
     while j >= 0 and (tokens[j].like_num or tokens[j].lower_ == "-"):
         j -= 1
-    return j >= 0 and tokens[j].lower_ in SPAN_BEFORE and after not in SPAN_ENDS
+    if j < 0 or after in SPAN_ENDS:
+        return False
+    before = tokens[j].lower_
+    return before in STAY_BEFORE or (long_unit and before in LONG_SPAN_BEFORE)
 
 
 def _without_lead_in(file: RuleFile, words: list[str]) -> list[str]:

@@ -247,3 +247,17 @@ def test_talking_about_something_is_no_sign(compiled_rules: CompiledRules) -> No
     quiet = "Our lass is booked in. She won't even talk about it now without getting wound up."
     assert told(compiled_rules.parse(quiet)) == []
     assert told(compiled_rules.parse("She had Botox on Monday. She can't talk properly now."))
+
+
+def test_a_stay_or_years_go_on_with_the_story_and_hours_are_now(
+    compiled_rules: CompiledRules,
+) -> None:
+    """After a sentence placed long ago, "in the hospital ten days" and "for over twenty-five
+    years" tell the story; "for two hours" tells now."""
+    story = (
+        "Back in 1998 I cracked my skull at the sawmill. I was in the hospital ten days and had "
+        "seizures for a while after, not for over twenty-five years."
+    )
+    assert fired_ids(compiled_rules, story, "emergency") == set()
+    now = "Back in 2019 I had a bleed on the brain. Slurred speech for two hours."
+    assert fired_ids(compiled_rules, now, "emergency")
