@@ -1529,26 +1529,8 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         # Three words back: "never needed it since", "fully better now".
         before = words[max(i - 3, 0) : i]
         after = words[i + 1] if i + 1 < len(words) else ""
-        # "I'm 31 now", "he's 75 now", "now 35 and off all meds", "15 years ago now", "long time
-        # now" (Caribbean English for long ago), "fine for years now", "must be fifteen year now",
-        # "I'm forty-two now": an age or a time, not again ("now 2 hours later" is now); "what I
-        # now know was": hindsight.
         then = words[i + 2] if i + 2 < len(words) else ""
-        after_an_age_or_time = word == "now" and (
-            (
-                words[i + 1 : i + 3] in AGE_STARTS
-                and i + 3 < len(words)
-                and (words[i + 3].isdigit() or words[i + 3] in TENS)
-            )
-            or (i > 0 and (words[i - 1].isdigit() or words[i - 1] in TENS or words[i - 1] == "ago"))
-            or (i > 2 and words[i - 3] in TENS and words[i - 2] == "-")
-            or (i > 1 and words[i - 1] in TEENS and words[i - 2] == "be")
-            or words[max(i - 2, 0) : i] == ["long", "time"]
-            or (i > 0 and words[i - 1] in ("year", "years", "yr", "yrs", "months", "decades"))
-            # "few years back now"
-            or (i > 1 and words[i - 1] == "back" and words[i - 2] in long_ago)
-            or (after.isdigit() and then not in recent | CLOCK_WORDS)
-        )
+        after_an_age_or_time = _now_of_an_age_or_time(words, i, long_ago, recent)
         # "lost some sight before they started steroids": the treatment, not the sign.
         started_before = word == "started" and "before" in before
         hindsight = word == "now" and after in HINDSIGHT
@@ -1721,6 +1703,34 @@ def _happening_again(file: RuleFile, sentence: Any) -> bool:
         ):
             return True
     return False
+
+
+def _now_of_an_age_or_time(
+    words: list[str], i: int, long_ago: frozenset[str], recent: frozenset[str]
+) -> bool:
+    """Word i is the "now" of an age or a time, not of the sign: "I'm 31 now", "he's 75 now",
+    "now 35 and off all meds", "15 years ago now", "long time now" (Caribbean English for long
+    ago), "fine for years now", "must be fifteen year now", "I'm forty-two now"; "Now I'm 28 and
+    ..., does that old pregnancy stuff matter?" ("now 2 hours later" is now)."""
+    if words[i] != "now":
+        return False
+    after = words[i + 1] if i + 1 < len(words) else ""
+    then = words[i + 2] if i + 2 < len(words) else ""
+    return (
+        (
+            words[i + 1 : i + 3] in AGE_STARTS
+            and i + 3 < len(words)
+            and (words[i + 3].isdigit() or words[i + 3] in TENS)
+        )
+        or (i > 0 and (words[i - 1].isdigit() or words[i - 1] in TENS or words[i - 1] == "ago"))
+        or (i > 2 and words[i - 3] in TENS and words[i - 2] == "-")
+        or (i > 1 and words[i - 1] in TEENS and words[i - 2] == "be")
+        or words[max(i - 2, 0) : i] == ["long", "time"]
+        or (i > 0 and words[i - 1] in ("year", "years", "yr", "yrs", "months", "decades"))
+        # "few years back now"
+        or (i > 1 and words[i - 1] == "back" and words[i - 2] in long_ago)
+        or (after.isdigit() and then not in recent | CLOCK_WORDS)
+    )
 
 
 def _no_trouble_since(words: list[str], i: int) -> bool:
@@ -2182,28 +2192,19 @@ def _usual_next_to(file: RuleFile, doc: Any, sentence: Any) -> bool:
 ABOUT_NOW = frozenset({"this", "another"})
 
 
-def _gives_an_age(words: list[str], i: int) -> bool:
-    """Word i is the "now" of an age ("Now I'm 28 and ..., does that old pregnancy stuff
-    matter?", "she's 70 now"): how old they are, not the sign's time."""
-    if words[i] != "now":
-        return False
-    ahead, behind = words[i + 1 : i + 4], words[max(i - 2, 0) : i]
-    return (len(ahead) == 3 and ahead[1] in BE_FORMS and ahead[2].isdigit()) or (
-        len(behind) == 2 and behind[0] in BE_FORMS and behind[1].isdigit()
-    )
-
-
 def _asks_about_the_past(file: RuleFile, sentence: Any) -> bool:
     """A question ("Does having a grandparent who had a stroke stop me...?", "she asked whether
     Botox can cause seizures") that says nothing of now: no `now_words` or `happening_again`
     word, no time ("2 days after") and not "this" or "another". Asked after a sentence that
     placed a symptom of the same category long ago, it is about that story."""
     words = [t.lower_ for t in sentence]
+    long_ago, recent = file.words(["@long_ago"]), file.listed("recent_units")
     # "can I still get botox ... or does the head injury matter?": the treatment, not now.
     tokens = {
         word
         for i, word in enumerate(words)
-        if not _names_the_treatment(words, i) and not _gives_an_age(words, i)
+        if not _names_the_treatment(words, i)
+        and not _now_of_an_age_or_time(words, i, long_ago, recent)
     }
     if tokens & (file.listed("now_words", "happening_again") | ABOUT_NOW):
         return False
@@ -2555,7 +2556,7 @@ def _a_time_ago(
     `spans_count=False`: how long something lasted in a story ("in the hospital ten days", "not
     for over twenty-five years") is no time of now."""
     units = units or file.words(["@recent_units", "@long_ago"])
-    long_ago = file.words(["@long_ago"])
+    long_ago = frozenset() if spans_count else file.words(["@long_ago"])
     tokens = list(sentence)
     for i, token in enumerate(tokens[:-1]):
         # "if I had a seizure one day": some day, not a time ago ("one day after" still is).
